@@ -1,0 +1,1 @@
+"""The case store: alerts, triage workflow, users and the append-only audit log."""

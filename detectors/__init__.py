@@ -1,0 +1,1 @@
+"""Detectors: safeguarding keywords, circumvention and blocked-attempt rules over event batches."""

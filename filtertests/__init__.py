@@ -1,0 +1,1 @@
+"""Filter-effectiveness tests: plans, the probing runner and their records."""

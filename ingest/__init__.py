@@ -1,0 +1,1 @@
+"""Ingest: sources (files, syslog, Kafka), the batch worker and durable checkpoints."""

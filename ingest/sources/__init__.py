@@ -1,0 +1,1 @@
+"""Line sources: files and directories, syslog listeners, Kafka consumer groups."""

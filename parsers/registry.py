@@ -1,0 +1,48 @@
+"""The explicit tuple of built-in parsers, lookup by name, and per-file auto-detection."""
+
+from collections.abc import Mapping, Sequence
+
+from parsers.base import Parser
+from parsers.errors import UnknownFormatError
+from parsers.framing import strip_framing_text
+from parsers.squid import SquidParser
+
+# Order matters only to break exact ties in detection: more specific formats first.
+BUILTIN_PARSERS: tuple[Parser, ...] = (SquidParser(),)
+
+# Auto-detection needs at least this score; below it a file is reported as "format not recognised".
+MIN_DETECT_SCORE = 0.5
+
+
+def parsers() -> Mapping[str, Parser]:
+    """Every registered parser by name (built-ins plus custom formats from configuration)."""
+    from parsers.custom import configured_custom_parsers
+
+    table: dict[str, Parser] = {p.name: p for p in BUILTIN_PARSERS}
+    for parser in configured_custom_parsers():
+        table[parser.name] = parser
+    return table
+
+
+def get_parser(name: str) -> Parser:
+    """The parser called `name`, or an UnknownFormatError listing the known names."""
+    table = parsers()
+    if name not in table:
+        raise UnknownFormatError(f"unknown format {name!r}; known formats: {', '.join(sorted(table))}")
+    return table[name]
+
+
+def detect_scores(sample: Sequence[str]) -> list[tuple[float, str]]:
+    """Each parser's score on the framed sample, best first."""
+    bodies = strip_framing_text([s for s in sample if s.strip()][:200])
+    scores = [(p.detect(bodies), p.name) for p in parsers().values()]
+    return sorted(scores, key=lambda s: -s[0])
+
+
+def autodetect(sample: Sequence[str], *, what: str = "input") -> Parser:
+    """The best-scoring parser for a sample of raw lines, or UnknownFormatError."""
+    scores = detect_scores(sample)
+    if not scores or scores[0][0] < MIN_DETECT_SCORE:
+        best = f" (best guess {scores[0][1]} at {scores[0][0]:.2f})" if scores else ""
+        raise UnknownFormatError(f"{what}: format not recognised{best}; pass --format NAME")
+    return parsers()[scores[0][1]]

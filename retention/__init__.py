@@ -1,0 +1,1 @@
+"""Retention: what is expired (policy) and deleting it provably (job)."""

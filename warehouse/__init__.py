@@ -1,0 +1,1 @@
+"""The warehouse: Hive-partitioned Parquet written atomically, queried read-only with DuckDB."""
