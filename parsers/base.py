@@ -1,7 +1,8 @@
 """The parser contract: what every format module provides, and the shared finishing step.
 
 A parser gets a framed batch (a polars DataFrame with `raw`, `line_no`, `body`, `syslog_ts`,
-`syslog_host`, `syslog_app`, `decode_error`) and returns a frame of the same height, row-aligned, holding
+`syslog_host`, `syslog_app`, `decode_error`, and optionally `origin` when the source knows better than
+`<origin_prefix>:<line_no>`, as Kafka does) and returns a frame of the same height, row-aligned, holding
 any EVENT_SCHEMA columns it can fill plus `_reject` (null, or the reason the line is rejected).
 `BaseParser.parse_batch` does the rest: provenance, null-normalisation, schema conformance, and the split
 into events and rejects so that events + rejects always equals the input lines.
@@ -138,7 +139,11 @@ def finish(batch: pl.DataFrame, parsed: pl.DataFrame, *, source: str, meta: Sour
         + [
             pl.lit(meta.school).alias("school"),
             pl.lit(source).alias("source"),
-            (pl.lit(f"{meta.origin_prefix}:") + pl.col("_line").cast(pl.String)).alias("origin"),
+            (
+                batch["origin"]
+                if "origin" in batch.columns
+                else pl.lit(f"{meta.origin_prefix}:") + pl.col("_line").cast(pl.String)
+            ).alias("origin"),
             pl.coalesce(pl.col("ts"), pl.col("_syslog_ts")).alias("ts"),
         ]
     ).with_columns(
