@@ -55,7 +55,7 @@ class PaloAltoParser(BaseParser):
     name: ClassVar[str] = "paloalto"
     description: ClassVar[str] = "Palo Alto Networks PAN-OS syslog CSV (TRAFFIC, THREAT/url)"
     failure_reasons: ClassVar[Mapping[str, str]] = {
-        "not_panos_csv": "the body does not start like a PAN-OS CSV record (n,YYYY/MM/DD hh:mm:ss,serial,TYPE,)",
+        "not_panos_csv": "the body does not start like a PAN-OS record (n,YYYY/MM/DD hh:mm:ss,serial,TYPE,)",
         "unsupported_log_type": "a PAN-OS log type with no web or traffic event (SYSTEM, CONFIG, USERID...)",
         "too_few_fields": "a TRAFFIC or THREAT record that ends before its action/URL/category fields",
     }
@@ -98,7 +98,7 @@ class PaloAltoParser(BaseParser):
         elapsed = at(36).cast(pl.Int64, strict=False)
         out = df.select(
             pl.coalesce(_time(at(6), meta.tz), _time(at(1), meta.tz)).alias("ts"),
-            pl.when(threat & (n > _OLD_THREAT_MAX_FIELDS)).then(device).when(traffic).then(device).alias("observer"),
+            pl.when((threat & (n > _OLD_THREAT_MAX_FIELDS)) | traffic).then(device).alias("observer"),
             at(7).alias("client_ip"),
             at(8).alias("dst_ip"),
             dport.alias("dst_port"),
@@ -117,7 +117,7 @@ class PaloAltoParser(BaseParser):
             pl.when(threat).then(at(41)).alias("content_type"),
             pl.when(traffic).then(at(33).cast(pl.Int64, strict=False)).alias("bytes_in"),
             pl.when(traffic).then(at(32).cast(pl.Int64, strict=False)).alias("bytes_out"),
-            pl.when(traffic & (elapsed < 2_000_000)).then((elapsed * 1000).cast(pl.Int32)).alias("duration_ms"),
+            pl.when(traffic & (elapsed < 2_000_000)).then(elapsed * 1000).cast(pl.Int32).alias("duration_ms"),
             pl.when(kind.is_null())
             .then(pl.lit("not_panos_csv"))
             .when(~threat & ~traffic)
@@ -128,6 +128,6 @@ class PaloAltoParser(BaseParser):
             .alias("_reject"),
         )
         return out.with_columns(
-            pl.when(pl.col("method").is_in(["", "-", "UNKNOWN"])).then(None).otherwise(pl.col("method")).alias("method"),
-            pl.when(pl.col("user_agent").is_in(["", "-", "unknown"])).then(None).otherwise(pl.col("user_agent")),
+            none_if(pl.col("method"), "UNKNOWN").alias("method"),
+            none_if(pl.col("user_agent"), "unknown").alias("user_agent"),
         )
