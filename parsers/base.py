@@ -63,9 +63,21 @@ class ParseResult:
 class Parser(Protocol):
     """A log format: named, self-describing, able to score a sample and parse batches."""
 
-    name: str
-    description: str
-    failure_reasons: Mapping[str, str]
+    # Read-only properties, so BaseParser's ClassVars and a configured parser's instance attributes both fit.
+    @property
+    def name(self) -> str:
+        """The registered format name (`--format NAME`)."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line saying what the format is."""
+        ...
+
+    @property
+    def failure_reasons(self) -> Mapping[str, str]:
+        """Reject reasons this parser can give, with what each means."""
+        ...
 
     def detect(self, sample: Sequence[str]) -> float:
         """How likely (0..1) these framed line bodies are in this format."""
@@ -81,7 +93,8 @@ def detect_by_pattern(sample: Sequence[str], pattern: str) -> float:
     lines = [s for s in sample if s and s.strip()]
     if not lines:
         return 0.0
-    return float(pl.Series(lines, dtype=pl.String).str.contains(pattern).mean() or 0.0)
+    # arg_true().len(): the matching count as a plain int (Series.mean() is typed as any Python literal)
+    return pl.Series(lines, dtype=pl.String).str.contains(pattern).arg_true().len() / len(lines)
 
 
 def null_if_dash(expr: pl.Expr) -> pl.Expr:
