@@ -3,12 +3,23 @@
 from collections.abc import Mapping, Sequence
 
 from parsers.base import Parser
+from parsers.e2guardian import E2GuardianParser
 from parsers.errors import UnknownFormatError
+from parsers.fortigate import FortiGateParser
 from parsers.framing import strip_framing_text
+from parsers.netsweeper import NetsweeperParser
 from parsers.squid import SquidParser
+from parsers.squid_combined import SquidCombinedParser
 
 # Order matters only to break exact ties in detection: more specific formats first.
-BUILTIN_PARSERS: tuple[Parser, ...] = (SquidParser(),)
+# e2guardian precedes squid: its format 3 is Squid-native-like and ties with squid on a small sample.
+BUILTIN_PARSERS: tuple[Parser, ...] = (
+    E2GuardianParser(),
+    SquidParser(),
+    SquidCombinedParser(),
+    NetsweeperParser(),
+    FortiGateParser(),
+)
 
 # Auto-detection needs at least this score; below it a file is reported as "format not recognised".
 MIN_DETECT_SCORE = 0.5
