@@ -77,8 +77,17 @@ class Alert:
         if not 1 <= self.severity <= 5:
             raise ValueError(f"severity {self.severity} outside 1..5")
         if not self.id:
-            object.__setattr__(self, "id", alert_id(self.school, self.user or self.client_ip, self.detector,
-                                                    self.category, episode_start(self.ts)))
+            object.__setattr__(
+                self,
+                "id",
+                alert_id(
+                    self.school,
+                    self.user or self.client_ip,
+                    self.detector,
+                    self.category,
+                    episode_start(self.ts),
+                ),
+            )
 
     @property
     def count(self) -> int:

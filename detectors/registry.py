@@ -9,7 +9,9 @@ from detectors.base import Alert, DetectContext, Detector
 BUILTIN_DETECTORS: tuple[Detector, ...] = ()
 
 
-def run_detectors(events: pa.Table, ctx: DetectContext, detectors: Sequence[Detector] | None = None) -> list[Alert]:
+def run_detectors(
+    events: pa.Table, ctx: DetectContext, detectors: Sequence[Detector] | None = None
+) -> list[Alert]:
     """Every detector over one batch; alerts in a stable order (by id)."""
     if events.num_rows == 0:
         return []

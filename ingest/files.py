@@ -7,13 +7,21 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from ingest.checkpoint import CheckpointStore, FileCheckpoint
 from ingest.reader import DEFAULT_BATCH_BYTES, file_identity, file_size, read_batches, read_stream
@@ -114,10 +122,14 @@ class FileIngester:
         self.checkpoints = CheckpointStore(settings.data_dir)
         self.batch_bytes = batch_bytes
         self.reingest = reingest
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-write")
 
     def _meta(self, src: ResolvedSource) -> SourceMeta:
         return SourceMeta(
-            school=src.school, tz=src.tz, origin_prefix=f"file:{src.path}", observer=src.observer,
+            school=src.school,
+            tz=src.tz,
+            origin_prefix=f"file:{src.path}",
+            observer=src.observer,
             now=datetime.now(UTC),
         )
 
@@ -139,17 +151,39 @@ class FileIngester:
             cp = FileCheckpoint(identity=identity, path=str(path), generation=cp.generation + 1)
         cp.path = str(path)
         meta = self._meta(src)
-        for batch in read_batches(
-            path, start=cp.offset, start_line=cp.line, batch_bytes=self.batch_bytes, partial_last_line=not follow
-        ):
-            out = self.pipeline.process(batch.frame, src.parser, meta, _batch_id(cp, batch.start))
-            cp.offset, cp.line = batch.end, batch.first_line + batch.lines
+        # Two-stage pipeline: batch N is written (I/O, zstd; releases the GIL) while batch N+1 is parsed.
+        # Checkpoints are committed strictly in order, each only after its own batch is durable.
+        pending: tuple[Future[BatchOutcome], int, int, int] | None = None
+
+        def settle() -> None:
+            nonlocal pending
+            if pending is None:
+                return
+            future, end, next_line, nbytes = pending
+            out = future.result()
+            cp.offset, cp.line = end, next_line
             self.checkpoints.commit(cp)
             _add(summary, out)
             if callable(on_bytes):
-                on_bytes(batch.end - batch.start)
-            if _Stop.requested:
-                return
+                on_bytes(nbytes)
+            pending = None
+
+        try:
+            for batch in read_batches(
+                path,
+                start=cp.offset,
+                start_line=cp.line,
+                batch_bytes=self.batch_bytes,
+                partial_last_line=not follow,
+            ):
+                prepared = self.pipeline.prepare(batch.frame, src.parser, meta)
+                settle()
+                future = self._writer.submit(self.pipeline.commit, prepared, _batch_id(cp, batch.start))
+                pending = (future, batch.end, batch.first_line + batch.lines, batch.end - batch.start)
+                if _Stop.requested:
+                    break
+        finally:
+            settle()
 
     def _ingest_stdin(self, src: ResolvedSource, summary: FileSummary) -> None:
         """Standard input has no identity to resume from: batch ids come from the run's start time."""
@@ -197,7 +231,9 @@ def ingest_paths(
                         src = resolve(path, settings, fmt, school)
                     except UnknownFormatError as exc:
                         if key not in per_file:
-                            per_file[key] = FileSummary(path=key, format="?", school=school or "?", error=str(exc))
+                            per_file[key] = FileSummary(
+                                path=key, format="?", school=school or "?", error=str(exc)
+                            )
                             log.warning("skipped file", extra={"path": key, "error": str(exc)})
                         continue
                     if fs is None:
@@ -219,7 +255,11 @@ def _progress(enabled: bool, total: int) -> Iterator[object]:
         yield None
         return
     with Progress(
-        TextColumn("ingesting"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+        TextColumn("ingesting"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
         transient=True,
     ) as prog:
         task = prog.add_task("ingest", total=total)

@@ -121,7 +121,11 @@ def read_batches(
     """
     with open_binary(path) as fh:
         yield from read_stream(
-            fh, start=start, start_line=start_line, end=end, batch_bytes=batch_bytes,
+            fh,
+            start=start,
+            start_line=start_line,
+            end=end,
+            batch_bytes=batch_bytes,
             partial_last_line=partial_last_line,
         )
 
@@ -167,9 +171,9 @@ def read_stream(
                 return
         chunk, carry = buf[: cut + 1], buf[cut + 1 :]
         consumed = len(chunk)
-        if len(chunk) > MAX_LINE_BYTES and max(len(x) for x in chunk.split(b"\n")) > MAX_LINE_BYTES:
-            chunk = _split_overlong(chunk)
         frame = _frame(chunk, line)
+        if len(chunk) > MAX_LINE_BYTES and (frame["raw"].str.len_bytes().max() or 0) > MAX_LINE_BYTES:  # type: ignore[operator]
+            frame = _frame(_split_overlong(chunk), line)
         yield RawBatch(frame=frame, start=pos, end=pos + consumed, first_line=line)
         pos += consumed
         line += frame.height

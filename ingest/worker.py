@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
+import pyarrow as pa
 
 from detectors.base import Alert, DetectContext
 from detectors.registry import run_detectors
@@ -46,6 +47,17 @@ def open_alert_sink(settings: Settings) -> AlertSink:
     return store.upsert_alerts
 
 
+@dataclass
+class Prepared:
+    """A parsed, enriched and detected batch waiting to be written."""
+
+    lines: int
+    events: pa.Table
+    rejects: pa.Table
+    alerts: list[Alert]
+    seconds: float
+
+
 class Pipeline:
     """Parses, detects and stores batches for one Vigil data directory."""
 
@@ -63,28 +75,43 @@ class Pipeline:
         self.alert_sink = alert_sink
         self.context = context or DetectContext(options=settings.section("detection"))
 
-    def process(self, raw: pl.DataFrame, parser: Parser, meta: SourceMeta, batch_id: str) -> BatchOutcome:
-        """Parse, detect, write and upsert one batch; returns only when all of it is durable."""
+    def prepare(self, raw: pl.DataFrame, parser: Parser, meta: SourceMeta) -> Prepared:
+        """Parse, enrich and detect one batch (CPU work; nothing is written yet)."""
         started = time.perf_counter()
         result = parse_batch(raw, parser, meta)
         alerts = run_detectors(result.events, self.context) if self.detect else []
-        self.writer.write_batch(batch_id, result.events, result.rejects)
-        stored = 0
-        if alerts and self.alert_sink is not None:
-            stored = self.alert_sink(alerts)
-        del stored
+        return Prepared(raw.height, result.events, result.rejects, alerts, time.perf_counter() - started)
+
+    def commit(self, prepared: Prepared, batch_id: str) -> BatchOutcome:
+        """Write a prepared batch to Parquet and upsert its alerts; returns only when both are durable."""
+        started = time.perf_counter()
+        self.writer.write_batch(batch_id, prepared.events, prepared.rejects)
+        if prepared.alerts and self.alert_sink is not None:
+            self.alert_sink(prepared.alerts)
         reasons: dict[str, int] = {}
-        if result.rejects.num_rows:
-            counts = pl.from_arrow(result.rejects.select(["reason"]))["reason"].value_counts()  # type: ignore[index]
+        if prepared.rejects.num_rows:
+            counts = pl.from_arrow(prepared.rejects.select(["reason"]))["reason"].value_counts()  # type: ignore[index]
             reasons = {str(r): int(n) for r, n in counts.iter_rows()}
         outcome = BatchOutcome(
-            lines=raw.height,
-            events=result.events.num_rows,
-            rejects=result.rejects.num_rows,
-            alerts=len(alerts),
-            seconds=time.perf_counter() - started,
+            lines=prepared.lines,
+            events=prepared.events.num_rows,
+            rejects=prepared.rejects.num_rows,
+            alerts=len(prepared.alerts),
+            seconds=prepared.seconds + time.perf_counter() - started,
             reject_reasons=reasons,
         )
-        log.debug("batch written", extra={"batch_id": batch_id, "lines": outcome.lines, "events": outcome.events,
-                                          "rejects": outcome.rejects, "alerts": outcome.alerts})
+        log.debug(
+            "batch written",
+            extra={
+                "batch_id": batch_id,
+                "lines": outcome.lines,
+                "events": outcome.events,
+                "rejects": outcome.rejects,
+                "alerts": outcome.alerts,
+            },
+        )
         return outcome
+
+    def process(self, raw: pl.DataFrame, parser: Parser, meta: SourceMeta, batch_id: str) -> BatchOutcome:
+        """Prepare and commit one batch; returns only when all of it is durable."""
+        return self.commit(self.prepare(raw, parser, meta), batch_id)

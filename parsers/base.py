@@ -31,7 +31,11 @@ COMMON_FAILURE_REASONS: Mapping[str, str] = {
 
 _POLARS_EVENT_SCHEMA = pl.Schema(pl.from_arrow(EVENT_SCHEMA.empty_table()).schema)  # type: ignore[union-attr]
 _POLARS_REJECT_SCHEMA = pl.Schema(pl.from_arrow(REJECT_SCHEMA.empty_table()).schema)  # type: ignore[union-attr]
-_STRING_COLS = [n for n, t in _POLARS_EVENT_SCHEMA.items() if t == pl.String and n not in ("raw", "origin", "school", "source")]
+_STRING_COLS = [
+    n
+    for n, t in _POLARS_EVENT_SCHEMA.items()
+    if t == pl.String and n not in ("raw", "origin", "school", "source")
+]
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,9 @@ def finish(batch: pl.DataFrame, parsed: pl.DataFrame, *, source: str, meta: Sour
         else:
             cols[name] = pl.lit(None, dtype=dtype)
     parser_reject = (
-        parsed["_reject"] if "_reject" in parsed.columns else pl.Series("_reject", [None] * parsed.height, pl.String)
+        parsed["_reject"]
+        if "_reject" in parsed.columns
+        else pl.Series("_reject", [None] * parsed.height, pl.String)
     )
     df = parsed.select(**cols).with_columns(
         _reject=parser_reject.cast(pl.String),
@@ -144,7 +150,9 @@ def finish(batch: pl.DataFrame, parsed: pl.DataFrame, *, source: str, meta: Sour
         _line=batch["line_no"],
         _decode_error=batch["decode_error"] if "decode_error" in batch.columns else pl.lit(False),
         _blank=batch["raw"].str.strip_chars().str.len_chars() == 0,
-        _syslog_ts=batch["syslog_ts"] if "syslog_ts" in batch.columns else pl.lit(None, pl.Datetime("us", "UTC")),
+        _syslog_ts=batch["syslog_ts"]
+        if "syslog_ts" in batch.columns
+        else pl.lit(None, pl.Datetime("us", "UTC")),
         _syslog_host=batch["syslog_host"] if "syslog_host" in batch.columns else pl.lit(None, pl.String),
     )
     df = df.with_columns(
@@ -160,7 +168,9 @@ def finish(batch: pl.DataFrame, parsed: pl.DataFrame, *, source: str, meta: Sour
             pl.coalesce(pl.col("ts"), pl.col("_syslog_ts")).alias("ts"),
         ]
     ).with_columns(
-        pl.coalesce(pl.col("observer"), pl.col("_syslog_host"), pl.lit(meta.observer, pl.String)).alias("observer"),
+        pl.coalesce(pl.col("observer"), pl.col("_syslog_host"), pl.lit(meta.observer, pl.String)).alias(
+            "observer"
+        ),
         pl.col("user").str.to_lowercase(),
         pl.col("host").str.to_lowercase().str.strip_suffix("."),
     )

@@ -5,7 +5,7 @@ import pyarrow as pa
 
 from detectors.searchterms import search_terms_expr
 from parsers.schema import EVENT_SCHEMA
-from parsers.urls import registered_domains, split_url
+from parsers.urls import registered_domains, split_url_columns
 
 
 def enrich(events: pa.Table) -> pa.Table:
@@ -14,11 +14,12 @@ def enrich(events: pa.Table) -> pa.Table:
         return events
     df = pl.from_arrow(events)
     assert isinstance(df, pl.DataFrame)
-    df = df.with_columns(split_url(pl.col("url")).alias("_u")).with_columns(
-        pl.coalesce(pl.col("host"), pl.col("_u").struct.field("host")).alias("host"),
-        pl.coalesce(pl.col("path"), pl.col("_u").struct.field("path")).alias("path"),
-        pl.coalesce(pl.col("query"), pl.col("_u").struct.field("query")).alias("query"),
-        pl.coalesce(pl.col("dst_port"), pl.col("_u").struct.field("port")).alias("dst_port"),
+    u = split_url_columns(df, "url")
+    df = df.with_columns(
+        pl.coalesce(pl.col("host"), u["host"]).alias("host"),
+        pl.coalesce(pl.col("path"), u["path"]).alias("path"),
+        pl.coalesce(pl.col("query"), u["query"]).alias("query"),
+        pl.coalesce(pl.col("dst_port"), u["port"]).alias("dst_port"),
     )
     df = df.with_columns(
         pl.coalesce(pl.col("registered_domain"), registered_domains(df["host"])).alias("registered_domain"),
@@ -27,4 +28,4 @@ def enrich(events: pa.Table) -> pa.Table:
             pl.col("search_terms"), search_terms_expr(pl.col("host"), pl.col("path"), pl.col("query"))
         ).alias("search_terms"),
     )
-    return df.drop("_u").to_arrow().cast(EVENT_SCHEMA)
+    return df.to_arrow().cast(EVENT_SCHEMA)

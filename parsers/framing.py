@@ -31,74 +31,71 @@ def _nil(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr == "-").then(None).otherwise(expr)
 
 
-def strip_framing(lines: pl.Expr, *, tz: str, now: datetime) -> list[pl.Expr]:
-    """Expressions for FRAME_COLUMNS computed from a column of raw lines (unframed lines pass through)."""
-    f5424 = lines.str.extract_groups(_RFC5424)
-    f3164 = lines.str.extract_groups(_RFC3164)
-    frs = lines.str.extract_groups(_RSYSLOG_FILE)
-    fbare = lines.str.extract_groups(_BARE_PRI)
-    is5424 = f5424.struct.field("msg").is_not_null()
-    is3164 = f3164.struct.field("msg").is_not_null()
-    isrs = frs.struct.field("msg").is_not_null()
-    isbare = fbare.struct.field("msg").is_not_null()
-
-    body = (
-        pl.when(is5424)
-        .then(f5424.struct.field("msg").str.strip_prefix("\ufeff"))
-        .when(is3164)
-        .then(f3164.struct.field("msg"))
-        .when(isrs)
-        .then(frs.struct.field("msg"))
-        .when(isbare)
-        .then(fbare.struct.field("msg"))
-        .otherwise(lines)
-    )
-    ts = (
-        pl.when(is5424)
-        .then(iso_to_utc(_nil(f5424.struct.field("ts")), tz))
-        .when(is3164)
-        .then(with_inferred_year(f3164.struct.field("ts"), "%b %e %H:%M:%S", tz, now))
-        .when(isrs)
-        .then(iso_to_utc(frs.struct.field("ts"), tz))
-        .otherwise(pl.lit(None, dtype=pl.Datetime("us", "UTC")))
-    )
-    host = (
-        pl.when(is5424)
-        .then(_nil(f5424.struct.field("host")))
-        .when(is3164)
-        .then(f3164.struct.field("host"))
-        .when(isrs)
-        .then(frs.struct.field("host"))
-        .otherwise(pl.lit(None, dtype=pl.String))
-    )
-    app = (
-        pl.when(is5424)
-        .then(_nil(f5424.struct.field("app")))
-        .when(is3164)
-        .then(f3164.struct.field("app"))
-        .when(isrs)
-        .then(frs.struct.field("app"))
-        .otherwise(pl.lit(None, dtype=pl.String))
-    )
-    return [body.alias("body"), ts.alias("syslog_ts"), host.alias("syslog_host"), app.alias("syslog_app")]
+_KINDS: tuple[tuple[str, str], ...] = (
+    ("rfc5424", r"^<\d{1,3}>1 "),
+    ("rfc3164", r"^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d "),
+    ("rsyslog", r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"),
+    ("bare", r"^<\d{1,3}>"),
+)
+_EMPTY_FRAME: dict[str, pl.DataType] = {
+    "body": pl.String(),
+    "syslog_ts": pl.Datetime("us", "UTC"),
+    "syslog_host": pl.String(),
+    "syslog_app": pl.String(),
+}
 
 
-_MAYBE_FRAMED = r"^(?:<\d|[A-Z][a-z]{2} [ \d]\d \d|\d{4}-\d\d-\d\dT)"
+def _frame_kind(rows: pl.DataFrame, kind: str, *, tz: str, now: datetime) -> pl.DataFrame:
+    """Frame columns for rows of one envelope kind (rows that do not fully match pass through unframed)."""
+    pattern = {"rfc5424": _RFC5424, "rfc3164": _RFC3164, "rsyslog": _RSYSLOG_FILE, "bare": _BARE_PRI}[kind]
+    g = rows.select(pl.col("_i"), pl.col("raw"), pl.col("raw").str.extract_groups(pattern).alias("g")).unnest("g")
+    cols = g.columns
+    ts: pl.Expr
+    if kind == "rfc5424":
+        ts = iso_to_utc(_nil(pl.col("ts")), tz)
+    elif kind == "rfc3164":
+        ts = with_inferred_year(pl.col("ts"), "%b %e %H:%M:%S", tz, now)
+    elif kind == "rsyslog":
+        ts = iso_to_utc(pl.col("ts"), tz)
+    else:
+        ts = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    msg = pl.col("msg").str.strip_prefix("\ufeff") if kind == "rfc5424" else pl.col("msg")
+    matched = pl.col("msg").is_not_null()
+    host = _nil(pl.col("host")) if "host" in cols else pl.lit(None, dtype=pl.String)
+    app = _nil(pl.col("app")) if "app" in cols else pl.lit(None, dtype=pl.String)
+    return g.select(
+        pl.col("_i"),
+        pl.when(matched).then(msg).otherwise(pl.col("raw").str.replace(r"^<\d{1,3}>", "")).alias("body"),
+        pl.when(matched).then(ts).otherwise(None).alias("syslog_ts"),
+        pl.when(matched).then(host).otherwise(None).alias("syslog_host"),
+        pl.when(matched).then(app).otherwise(None).alias("syslog_app"),
+    )
 
 
 def frame(batch: pl.DataFrame, *, tz: str, now: datetime) -> pl.DataFrame:
-    """Add FRAME_COLUMNS to a batch that has a `raw` column.
+    """Add FRAME_COLUMNS to a batch that has a `raw` column; unframed lines pass through as their body.
 
-    Batches with no line that could carry an envelope (a plain Squid file) skip the four regexes.
+    Each envelope regex runs only over the rows whose cheap prefix test says they may carry it, so a
+    plain Squid file pays one prefix scan and a syslog feed pays one extraction.
     """
-    if batch.height and batch["raw"].str.contains(_MAYBE_FRAMED).any():
-        return batch.with_columns(strip_framing(pl.col("raw"), tz=tz, now=now))
-    return batch.with_columns(
+    kind = pl.lit(None, dtype=pl.String)
+    for name, prefix in reversed(_KINDS):
+        kind = pl.when(pl.col("raw").str.contains(prefix)).then(pl.lit(name)).otherwise(kind)
+    tagged = batch.select(pl.col("raw")).with_row_index("_i").with_columns(kind.alias("_kind"))
+    present = [k for k in tagged["_kind"].unique().to_list() if k is not None]
+    if not present:
+        return batch.with_columns(
+            pl.col("raw").alias("body"),
+            *[pl.lit(None, dtype=t).alias(c) for c, t in _EMPTY_FRAME.items() if c != "body"],
+        )
+    parts = [_frame_kind(tagged.filter(pl.col("_kind") == k), k, tz=tz, now=now) for k in present]
+    plain = tagged.filter(pl.col("_kind").is_null()).select(
+        pl.col("_i"),
         pl.col("raw").alias("body"),
-        pl.lit(None, dtype=pl.Datetime("us", "UTC")).alias("syslog_ts"),
-        pl.lit(None, dtype=pl.String).alias("syslog_host"),
-        pl.lit(None, dtype=pl.String).alias("syslog_app"),
+        *[pl.lit(None, dtype=t).alias(c) for c, t in _EMPTY_FRAME.items() if c != "body"],
     )
+    framed = pl.concat([*parts, plain], how="vertical").sort("_i").drop("_i")
+    return pl.concat([batch, framed], how="horizontal")
 
 
 def strip_framing_text(lines: list[str], *, tz: str = "Europe/London", now: datetime | None = None) -> list[str]:

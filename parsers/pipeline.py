@@ -4,14 +4,16 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from parsers.base import ParseResult, Parser, SourceMeta
+from parsers.base import Parser, ParseResult, SourceMeta
 from parsers.enrich import enrich
 from parsers.framing import frame
 
 BATCH_COLUMNS = {"raw": pl.String, "line_no": pl.Int64, "decode_error": pl.Boolean}
 
 
-def make_batch(lines: Sequence[str], first_line_no: int = 1, decode_errors: Sequence[bool] | None = None) -> pl.DataFrame:
+def make_batch(
+    lines: Sequence[str], first_line_no: int = 1, decode_errors: Sequence[bool] | None = None
+) -> pl.DataFrame:
     """A batch frame from Python strings (tests, small inputs); readers build it vectorised instead."""
     n = len(lines)
     return pl.DataFrame(

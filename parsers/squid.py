@@ -1,7 +1,8 @@
 """Squid native access.log (`logformat squid`).
 
 Layout: `%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt`, e.g.
-`1795453506.351      0 10.10.0.11 TCP_MISS/200 389 GET http://neutral.test/weighted.html alice FIRSTUP_PARENT/127.0.0.1 text/html`
+`1795453506.351      0 10.10.0.11 TCP_MISS/200 389 GET http://neutral.test/weighted.html alice
+FIRSTUP_PARENT/127.0.0.1 text/html` (one line).
 
 Output: ts, duration_ms, client_ip, status, bytes_in (bytes sent to the client), method, url (CONNECT
 `host:port` becomes `https://host:port`), user (URL-decoded, `DOMAIN\\user` -> `user@domain`), dst_ip from
@@ -54,7 +55,11 @@ def squid_action(result: pl.Expr, status: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 def connect_url(method: pl.Expr, url: pl.Expr) -> pl.Expr:
     """A CONNECT target `host:port` becomes `https://host:port` (scheme added where implied)."""
-    return pl.when((method == "CONNECT") & ~url.str.contains("://")).then(pl.lit("https://") + url).otherwise(url)
+    return (
+        pl.when((method == "CONNECT") & ~url.str.contains("://"))
+        .then(pl.lit("https://") + url)
+        .otherwise(url)
+    )
 
 
 class SquidParser(BaseParser):
@@ -71,25 +76,47 @@ class SquidParser(BaseParser):
         return detect_by_pattern(sample, _LINE)
 
     def parse_frame(self, batch: pl.DataFrame, meta: SourceMeta) -> pl.DataFrame:
-        """Vectorised regex split of the native layout."""
+        """Vectorised split of the native layout."""
         del meta
-        g = pl.col("body").str.extract_groups(_LINE)
-        f = g.struct.field
-        status = f("status").cast(pl.Int32, strict=False)
-        action, reason = squid_action(f("result"), status)
-        peer = f("peer")
-        return batch.select(
-            epoch_to_utc(f("ts")).alias("ts"),
-            f("elapsed").cast(pl.Int32, strict=False).alias("duration_ms"),
-            null_if_dash(f("client")).alias("client_ip"),
+        # Squeeze the padding, then split on single spaces: ~3x cheaper than one regex over the line.
+        f = batch.select(
+            pl.col("body")
+            .str.strip_chars()
+            .str.replace_all(r"\s{2,}", " ")
+            .str.split_exact(" ", 10)
+            .alias("f")
+        ).unnest("f")
+        f = f.with_columns(
+            pl.col("field_3").str.split_exact("/", 1).struct.rename_fields(["result", "status"]).alias("rs"),
+            pl.col("field_8").str.split_exact("/", 1).struct.rename_fields(["hier", "peer"]).alias("hp"),
+        ).unnest("rs", "hp")
+        ts = epoch_to_utc(pl.col("field_0"))
+        status = pl.col("status").cast(pl.Int32, strict=False)
+        elapsed = pl.col("field_1").cast(pl.Int32, strict=False)
+        size = pl.col("field_4").cast(pl.Int64, strict=False)
+        valid = (
+            pl.col("field_9").is_not_null()
+            & pl.col("field_10").is_null()
+            & pl.col("field_0").str.contains(r"^\d{9,11}\.\d{1,6}$")
+            & elapsed.is_not_null()
+            & status.is_not_null()
+            & size.is_not_null()
+            & pl.col("peer").is_not_null()
+        )
+        action, reason = squid_action(pl.col("result"), status)
+        peer = pl.col("peer")
+        return f.select(
+            ts.alias("ts"),
+            elapsed.alias("duration_ms"),
+            null_if_dash(pl.col("field_2")).alias("client_ip"),
             status.alias("status"),
-            f("bytes").cast(pl.Int64, strict=False).alias("bytes_in"),
-            f("method").alias("method"),
-            connect_url(f("method"), f("url")).alias("url"),
-            normalise_user(f("user")).alias("user"),
+            size.alias("bytes_in"),
+            pl.col("field_5").alias("method"),
+            connect_url(pl.col("field_5"), pl.col("field_6")).alias("url"),
+            normalise_user(pl.col("field_7")).alias("user"),
             pl.when(peer.str.contains(_IP)).then(peer).otherwise(None).alias("dst_ip"),
-            null_if_dash(f("mime")).alias("content_type"),
+            null_if_dash(pl.col("field_9")).alias("content_type"),
             action.alias("action"),
             reason.alias("reason"),
-            pl.when(f("ts").is_null()).then(pl.lit("not_squid_native")).otherwise(None).alias("_reject"),
+            pl.when(valid).then(None).otherwise(pl.lit("not_squid_native")).alias("_reject"),
         )

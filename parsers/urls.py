@@ -11,15 +11,35 @@ _URL = (
 )
 
 
+def split_url_columns(frame: pl.DataFrame, column: str = "url") -> pl.DataFrame:
+    """Columns scheme, host (lower-case, no brackets or trailing dot), port, path, query of a URL column.
+
+    Row-aligned with `frame`. The regex runs once; its groups are then post-processed as plain columns.
+    """
+    parts = frame.select(pl.col(column).str.extract_groups(_URL).alias("_p")).unnest("_p")
+    host = pl.col("host").str.to_lowercase().str.strip_chars("[]").str.strip_suffix(".")
+    return parts.select(
+        pl.col("scheme").str.to_lowercase(),
+        pl.when(host == "").then(None).otherwise(host).alias("host"),
+        pl.col("port").cast(pl.Int32, strict=False),
+        pl.when(pl.col("path") == "").then(None).otherwise(pl.col("path")).alias("path"),
+        pl.col("query"),
+    )
+
+
 def split_url(url: pl.Expr) -> pl.Expr:
-    """A struct of scheme, host (lower-case, no brackets or trailing dot), port, path and query."""
+    """A struct of scheme, host, port, path and query (expression form, for small frames).
+
+    On large frames prefer `split_url_columns`: an eager select re-runs the regex per field referenced.
+    """
     parts = url.str.extract_groups(_URL)
     host = parts.struct.field("host").str.to_lowercase().str.strip_chars("[]").str.strip_suffix(".")
+    path = parts.struct.field("path")
     return pl.struct(
         parts.struct.field("scheme").str.to_lowercase().alias("scheme"),
         pl.when(host == "").then(None).otherwise(host).alias("host"),
         parts.struct.field("port").cast(pl.Int32, strict=False).alias("port"),
-        pl.when(parts.struct.field("path") == "").then(None).otherwise(parts.struct.field("path")).alias("path"),
+        pl.when(path == "").then(None).otherwise(path).alias("path"),
         parts.struct.field("query").alias("query"),
     )
 

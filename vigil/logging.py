@@ -29,7 +29,9 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     """Send Vigil's logs to stderr as JSON lines (or plain text with fmt='text')."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if fmt == "json" else logging.Formatter("%(levelname)s %(name)s %(message)s")
+    )
     root = logging.getLogger("vigil")
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

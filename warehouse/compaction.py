@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-import polars as pl
 from parsers.schema import EVENT_SCHEMA, REJECT_SCHEMA
 from warehouse.layout import TABLES, parse_partition
 from warehouse.writer import write_atomic
@@ -40,7 +41,7 @@ def compact_partition(part: Path, table: str) -> CompactionResult | None:
         return None
     schema = _SCHEMAS[table]
     tables = [pq.read_table(f).cast(schema) for f in files]
-    df = pl.concat([pl.from_arrow(t) for t in tables])  # type: ignore[misc]
+    df = pl.from_arrow(pa.concat_tables(tables))
     assert isinstance(df, pl.DataFrame)
     ts_col = "ts" if table == "events" else "ts_ingested"
     sort_cols = ["user", ts_col] if table == "events" else [ts_col, "origin"]

@@ -81,7 +81,7 @@ class Warehouse:
             + (f" LIMIT {int(limit)}" if limit else "")
         )
         args: list[Any] = [files, since, until, *(params or [])]
-        result = self._cursor().execute(sql, args).to_arrow_table()
+        result: pa.Table = self._cursor().execute(sql, args).to_arrow_table()
         if columns == "*":
             return result.select(_SCHEMAS[table].names).cast(_SCHEMAS[table])
         return result
@@ -111,9 +111,17 @@ class Warehouse:
     def summary(self, school: str, *, since: datetime, until: datetime) -> dict[str, Any]:
         """Aggregates without identities: counts by action, category, source and day, and distinct users."""
         files = self.files("events", school, since, until)
-        out: dict[str, Any] = {"school": school, "since": since.isoformat(), "until": until.isoformat(),
-                               "events": 0, "users": 0, "by_action": {}, "by_source": {},
-                               "top_categories": {}, "by_day": {}}
+        out: dict[str, Any] = {
+            "school": school,
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "events": 0,
+            "users": 0,
+            "by_action": {},
+            "by_source": {},
+            "top_categories": {},
+            "by_day": {},
+        }
         if not files:
             return out
         cur = self._cursor()
@@ -122,15 +130,21 @@ class Warehouse:
         row = cur.execute(f"SELECT count(*), count(DISTINCT user) {base}", args).fetchone()
         assert row is not None
         out["events"], out["users"] = int(row[0]), int(row[1])
-        out["by_action"] = dict(cur.execute(f"SELECT action, count(*) {base} GROUP BY 1 ORDER BY 2 DESC", args).fetchall())
-        out["by_source"] = dict(cur.execute(f"SELECT source, count(*) {base} GROUP BY 1 ORDER BY 2 DESC", args).fetchall())
+        out["by_action"] = dict(
+            cur.execute(f"SELECT action, count(*) {base} GROUP BY 1 ORDER BY 2 DESC", args).fetchall()
+        )
+        out["by_source"] = dict(
+            cur.execute(f"SELECT source, count(*) {base} GROUP BY 1 ORDER BY 2 DESC", args).fetchall()
+        )
         out["top_categories"] = dict(
             cur.execute(
-                f"SELECT category, count(*) {base} AND category IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 20", args
+                f"SELECT category, count(*) {base} AND category IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 20",
+                args,
             ).fetchall()
         )
         out["by_day"] = {
-            str(d): n for d, n in cur.execute(f"SELECT CAST(ts AS DATE), count(*) {base} GROUP BY 1 ORDER BY 1", args).fetchall()
+            str(d): n
+            for d, n in cur.execute(f"SELECT CAST(ts AS DATE), count(*) {base} GROUP BY 1 ORDER BY 1", args).fetchall()
         }
         return out
 
@@ -139,11 +153,15 @@ class Warehouse:
         files = self.files("events", school, since, until)
         if not files:
             return []
-        rows = self._cursor().execute(
-            "SELECT source, observer, count(*) AS events, max(ts) AS last_ts "
-            "FROM read_parquet(?, union_by_name=true) WHERE ts >= ? AND ts < ? GROUP BY 1, 2 ORDER BY 1, 2",
-            [files, since, until],
-        ).fetchall()
+        rows = (
+            self._cursor()
+            .execute(
+                "SELECT source, observer, count(*) AS events, max(ts) AS last_ts "
+                "FROM read_parquet(?, union_by_name=true) WHERE ts >= ? AND ts < ? GROUP BY 1, 2 ORDER BY 1, 2",
+                [files, since, until],
+            )
+            .fetchall()
+        )
         return [{"source": s, "observer": o, "events": int(n), "last_ts": t} for s, o, n, t in rows]
 
     def sql(self, query: str, params: list[Any] | None = None) -> pa.Table:

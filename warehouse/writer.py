@@ -53,9 +53,7 @@ def write_atomic(table: pa.Table, dest: Path) -> None:
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     with os.fdopen(fd, "wb") as fh:
-        pq.write_table(
-            table, fh, compression="zstd", row_group_size=ROW_GROUP_ROWS, write_statistics=True
-        )
+        pq.write_table(table, fh, compression="zstd", row_group_size=ROW_GROUP_ROWS, write_statistics=True)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, dest)
@@ -84,7 +82,7 @@ def _partitions(table: pa.Table, ts_col: str) -> list[tuple[str, date, pa.Table]
     out = []
     for (school, day), part in df.partition_by(["school", "_date"], as_dict=True, maintain_order=True).items():
         part = part.drop("_date").sort(sort_cols, nulls_last=True, maintain_order=True)
-        out.append((str(school), day, part.to_arrow().cast(table.schema)))  # type: ignore[arg-type]
+        out.append((str(school), day, part.to_arrow().cast(table.schema)))
     return out
 
 

@@ -7,11 +7,11 @@ import glob
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.reader import sample_lines
 from parsers.base import Parser
 from parsers.registry import autodetect, get_parser
 from vigil.errors import InputError
 from vigil.settings import Settings, SourceConfig
-from ingest.reader import sample_lines
 
 LOG_SUFFIXES = (".log", ".txt", ".gz", ".csv", ".tsv", ".json")
 
@@ -30,7 +30,8 @@ def expand_paths(paths: list[str]) -> list[Path]:
             if p.is_dir():
                 out.extend(
                     sorted(
-                        f for f in p.rglob("*")
+                        f
+                        for f in p.rglob("*")
                         if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
                     )
                 )
@@ -56,7 +57,9 @@ class ResolvedSource:
 def source_config_for(path: Path, settings: Settings) -> SourceConfig | None:
     """The first configured source whose `path` glob matches this file."""
     for src in settings.sources:
-        if src.path and (fnmatch.fnmatch(str(path), src.path) or fnmatch.fnmatch(str(path.resolve()), src.path)):
+        if src.path and (
+            fnmatch.fnmatch(str(path), src.path) or fnmatch.fnmatch(str(path.resolve()), src.path)
+        ):
             return src
     return None
 
@@ -72,6 +75,10 @@ def resolve(path: Path, settings: Settings, fmt: str | None, school: str | None)
         parser = get_parser(chosen_fmt)
     tz = (cfg.tz if cfg and cfg.tz else None) or settings.school_tz(chosen_school)
     return ResolvedSource(
-        path=path, parser=parser, school=chosen_school, tz=tz,
-        observer=cfg.observer if cfg else None, name=cfg.name if cfg else str(path),
+        path=path,
+        parser=parser,
+        school=chosen_school,
+        tz=tz,
+        observer=cfg.observer if cfg else None,
+        name=cfg.name if cfg else str(path),
     )

@@ -37,16 +37,31 @@ def register(app: typer.Typer) -> None:
         paths: Annotated[
             list[str] | None, typer.Argument(help="Files, directories or globs (`-` for stdin).")
         ] = None,
-        fmt: Annotated[str, typer.Option("--format", help="Parser name, or `auto` to detect per file.")] = "auto",
-        school: Annotated[str | None, typer.Option("--school", help="School id (else from [[sources]]).")] = None,
-        follow: Annotated[bool, typer.Option("--follow", help="Keep watching for new lines until SIGTERM.")] = False,
-        reingest: Annotated[
-            bool, typer.Option("--reingest", help="Read files again from the start (rows are replaced, not doubled).")
+        fmt: Annotated[
+            str, typer.Option("--format", help="Parser name, or `auto` to detect per file.")
+        ] = "auto",
+        school: Annotated[
+            str | None, typer.Option("--school", help="School id (else from [[sources]]).")
+        ] = None,
+        follow: Annotated[
+            bool, typer.Option("--follow", help="Keep watching for new lines until SIGTERM.")
         ] = False,
-        no_detect: Annotated[bool, typer.Option("--no-detect", help="Store events without running detectors.")] = False,
-        kafka: Annotated[str | None, typer.Option("--kafka", help="Consume this Kafka topic instead of files.")] = None,
+        reingest: Annotated[
+            bool,
+            typer.Option(
+                "--reingest", help="Read files again from the start (rows are replaced, not doubled)."
+            ),
+        ] = False,
+        no_detect: Annotated[
+            bool, typer.Option("--no-detect", help="Store events without running detectors.")
+        ] = False,
+        kafka: Annotated[
+            str | None, typer.Option("--kafka", help="Consume this Kafka topic instead of files.")
+        ] = None,
         group: Annotated[str, typer.Option("--group", help="Kafka consumer group.")] = "vigil-ingest",
-        bootstrap: Annotated[str | None, typer.Option("--bootstrap", help="Kafka bootstrap HOST:PORT.")] = None,
+        bootstrap: Annotated[
+            str | None, typer.Option("--bootstrap", help="Kafka bootstrap HOST:PORT.")
+        ] = None,
     ) -> None:
         """Ingest logs into the warehouse and run detectors; print a summary."""
         settings = get_settings()
@@ -59,7 +74,14 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("give at least one FILE or DIR (or --kafka TOPIC)")
         sink = None if no_detect else open_alert_sink(settings)
         summary = ingest_paths(
-            paths, settings=settings, fmt=fmt, school=school, follow=follow, progress=True,
-            alert_sink=sink, detect=not no_detect, reingest=reingest,
+            paths,
+            settings=settings,
+            fmt=fmt,
+            school=school,
+            follow=follow,
+            progress=True,
+            alert_sink=sink,
+            detect=not no_detect,
+            reingest=reingest,
         )
         print_summary(summary)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 
 import polars as pl
@@ -34,9 +33,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command("parse")
     def parse(
-        files: Annotated[list[str], typer.Argument(help="Log files (`-` for stdin; .gz read transparently).")],
-        fmt: Annotated[str, typer.Option("--format", help="Parser name, or `auto` to detect per file.")] = "auto",
-        school: Annotated[str, typer.Option("--school", help="School id stamped on every event.")] = "default",
+        files: Annotated[
+            list[str], typer.Argument(help="Log files (`-` for stdin; .gz read transparently).")
+        ],
+        fmt: Annotated[
+            str, typer.Option("--format", help="Parser name, or `auto` to detect per file.")
+        ] = "auto",
+        school: Annotated[
+            str, typer.Option("--school", help="School id stamped on every event.")
+        ] = "default",
         tz: Annotated[
             str | None, typer.Option("--tz", help="Timezone of sources without one (default from config).")
         ] = None,
@@ -61,6 +66,6 @@ def register(app: typer.Typer) -> None:
                 stdout.flush()
                 for row in result.rejects.select(["reason", "raw", "origin"]).to_pylist():
                     sys.stderr.write(
-                        json.dumps({"reject": row["reason"], "raw": row["raw"], "origin": row["origin"]}) + "\n"
+                        json.dumps({"reject": row["reason"], "raw": row["raw"], "origin": row["origin"]})
+                        + "\n"
                     )
-

@@ -1,0 +1,1 @@
+"""Benchmarks: one script per figure; results recorded in bench/RESULTS.md."""
