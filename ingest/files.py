@@ -29,6 +29,7 @@ from ingest.sources.files import ResolvedSource, expand_paths, resolve
 from ingest.worker import AlertSink, BatchOutcome, Pipeline
 from parsers.base import SourceMeta
 from parsers.errors import UnknownFormatError
+from parsers.registry import get_parser
 from vigil.errors import InputError
 from vigil.settings import Settings
 
@@ -210,6 +211,8 @@ def ingest_paths(
 ) -> IngestSummary:
     """Ingest files and directories; with follow=True keep watching them until SIGTERM/SIGINT."""
     started = time.perf_counter()
+    if fmt and fmt != "auto":
+        get_parser(fmt)  # an unknown --format is a usage error before any file is touched
     ingester = FileIngester(
         settings, alert_sink=alert_sink, detect=detect, reingest=reingest, batch_bytes=batch_bytes
     )

@@ -81,7 +81,7 @@ class Warehouse:
             + (f" LIMIT {int(limit)}" if limit else "")
         )
         args: list[Any] = [files, since, until, *(params or [])]
-        result: pa.Table = self._cursor().execute(sql, args).to_arrow_table()
+        result: pa.Table = self._cursor().sql(sql, params=args).to_arrow_table()
         if columns == "*":
             return result.select(_SCHEMAS[table].names).cast(_SCHEMAS[table])
         return result
@@ -177,7 +177,7 @@ class Warehouse:
             else:
                 cur.register(f"{table}_empty", _SCHEMAS[table].empty_table())
                 cur.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {table}_empty")
-        return cur.execute(query, params or []).to_arrow_table()
+        return cur.sql(query, params=params or None).to_arrow_table()
 
     def close(self) -> None:
         """Release the DuckDB connection."""

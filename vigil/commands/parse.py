@@ -15,6 +15,7 @@ from ingest.sources.files import expand_paths
 from parsers.base import SourceMeta
 from parsers.pipeline import parse_batch
 from parsers.registry import autodetect, get_parser
+from vigil.errors import InputError
 from vigil.settings import get_settings
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
@@ -50,13 +51,17 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         zone = tz or settings.school_tz(school)
         stdout = sys.stdout.buffer
-        for path in expand_paths(files):
-            if fmt == "auto":
+        fixed = None if fmt == "auto" else get_parser(fmt)
+        paths = expand_paths(files)
+        if not paths:
+            raise InputError("no input files")
+        for path in paths:
+            if fixed is None:
                 if str(path) == "-":
                     raise typer.BadParameter("--format is required when reading stdin", param_hint="--format")
                 parser = autodetect(sample_lines(path), what=str(path))
             else:
-                parser = get_parser(fmt)
+                parser = fixed
             meta = SourceMeta(school=school, tz=zone, origin_prefix=f"file:{path}", now=datetime.now(UTC))
             for batch in read_batches(path):
                 result = parse_batch(batch.frame, parser, meta)
