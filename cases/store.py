@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,9 +20,10 @@ from detectors.base import Alert
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-Scope = Literal["safeguarding", "head_teacher"]
-"""What part of a school's alerts a caller sees: the DSL queue (pupil alerts) or the head teacher's
-(escalated alerts and every staff alert)."""
+Scope = Literal["safeguarding", "head_teacher", "all", "escalated"]
+"""What part of a school's alerts a caller sees: the DSL queue (pupil and unknown-subject alerts), the head
+teacher's (escalated alerts and every staff alert), or both (someone holding both roles); `escalated` is the
+DSL's view of what they escalated (pupil alerts only)."""
 
 SUMMARY_COLUMNS = (
     "id",
@@ -92,9 +93,7 @@ class CaseStore:
         if sa_url.get_backend_name() == "sqlite":
             if sa_url.database and sa_url.database != ":memory:":
                 Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = sa.create_engine(
-                sa_url, connect_args={"check_same_thread": False, "timeout": 30}, **engine_kw
-            )
+            engine = sa.create_engine(sa_url, connect_args={"check_same_thread": False, "timeout": 30}, **engine_kw)
             sa.event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine_kw.setdefault("pool_pre_ping", True)
@@ -190,6 +189,12 @@ class CaseStore:
     def _visible(self, visibility: Mapping[str, Scope]) -> sa.ColumnElement[bool]:
         a = t.alerts.c
         parts: list[sa.ColumnElement[bool]] = []
+        everything = sorted(s for s, sc in visibility.items() if sc == "all")
+        if everything:
+            parts.append(a.school.in_(everything))
+        escalated = sorted(s for s, sc in visibility.items() if sc == "escalated")
+        if escalated:
+            parts.append(sa.and_(a.school.in_(escalated), a.subject_kind != "staff", a.escalated_to.is_not(None)))
         for scope in ("safeguarding", "head_teacher"):
             schools = sorted(s for s, sc in visibility.items() if sc == scope)
             if not schools:
@@ -198,16 +203,16 @@ class CaseStore:
                 parts.append(sa.and_(a.school.in_(schools), a.subject_kind != "staff"))
             else:
                 parts.append(
-                    sa.and_(
-                        a.school.in_(schools), sa.or_(a.subject_kind == "staff", a.escalated_to.is_not(None))
-                    )
+                    sa.and_(a.school.in_(schools), sa.or_(a.subject_kind == "staff", a.escalated_to.is_not(None)))
                 )
         return sa.or_(*parts) if parts else sa.false()
 
     def _where(self, q: AlertQuery) -> list[sa.ColumnElement[bool]]:
         a = t.alerts.c
         where = [self._visible(q.visibility)]
-        if q.status:
+        if q.status == "open":
+            where.append(a.status != "closed")
+        elif q.status:
             where.append(a.status == q.status)
         if q.min_severity:
             where.append(a.severity >= q.min_severity)
@@ -230,14 +235,8 @@ class CaseStore:
 
     def status_counts(self, q: AlertQuery) -> dict[str, int]:
         """How many visible alerts are in each status (ignores the status filter)."""
-        base = AlertQuery(
-            visibility=q.visibility, min_severity=q.min_severity, category=q.category, user=q.user
-        )
-        stmt = (
-            sa.select(t.alerts.c.status, sa.func.count())
-            .where(*self._where(base))
-            .group_by(t.alerts.c.status)
-        )
+        base = AlertQuery(visibility=q.visibility, min_severity=q.min_severity, category=q.category, user=q.user)
+        stmt = sa.select(t.alerts.c.status, sa.func.count()).where(*self._where(base)).group_by(t.alerts.c.status)
         with self.engine.connect() as c:
             return {str(s): int(n) for s, n in c.execute(stmt)}
 
@@ -254,9 +253,7 @@ class CaseStore:
         if not alert.get("user"):
             return []
         q = AlertQuery(
-            visibility={alert["school"]: visibility[alert["school"]]}
-            if alert["school"] in visibility
-            else {},
+            visibility={alert["school"]: visibility[alert["school"]]} if alert["school"] in visibility else {},
             user=alert["user"],
             sort="newest",
             limit=limit + 1,
@@ -299,14 +296,19 @@ class _Borrowed:
         return None
 
 
+def _aware(ts: datetime) -> datetime:
+    """Detectors emit UTC; a naive value is taken as UTC rather than refused."""
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+
+
 def _alert_row(alert: Alert) -> dict[str, Any]:
     now = t.now()
     keys = list(dict.fromkeys(alert.event_keys))
     return {
         "id": alert.id,
         "school": alert.school,
-        "ts": alert.ts,
-        "last_ts": alert.last_ts,
+        "ts": _aware(alert.ts),
+        "last_ts": _aware(alert.last_ts),
         "user": alert.user,
         "client_ip": alert.client_ip,
         "detector": alert.detector,
@@ -324,18 +326,3 @@ def _alert_row(alert: Alert) -> dict[str, Any]:
         "created_at": now,
         "updated_at": now,
     }
-
-
-def iter_chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
-    """Successive lists of at most `size` items."""
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-__all__ = ["AlertQuery", "CaseStore", "Scope", "datetime"]

@@ -211,15 +211,11 @@ def authenticate(store: CaseStore, name: str, password: str, *, now: datetime | 
             failure_to_raise = None
             if row.failed_logins or row.locked_until is not None:
                 conn.execute(
-                    sa.update(t.users)
-                    .where(t.users.c.id == row.id)
-                    .values(failed_logins=0, locked_until=None)
+                    sa.update(t.users).where(t.users.c.id == row.id).values(failed_logins=0, locked_until=None)
                 )
             if _hasher.check_needs_rehash(row.password_hash):
                 conn.execute(
-                    sa.update(t.users)
-                    .where(t.users.c.id == row.id)
-                    .values(password_hash=_hasher.hash(password))
+                    sa.update(t.users).where(t.users.c.id == row.id).values(password_hash=_hasher.hash(password))
                 )
     if failure_to_raise is not None:
         raise failure_to_raise  # raised after commit so the failure count sticks
@@ -248,9 +244,7 @@ def enable_totp(store: CaseStore, name: str, *, actor: str = "system") -> str:
     """Give an account a new TOTP secret and return it (shown once, for the authenticator app)."""
     secret = pyotp.random_base32()
     with store.engine.begin() as conn:
-        result = conn.execute(
-            sa.update(t.users).where(t.users.c.name == _check_name(name)).values(totp_secret=secret)
-        )
+        result = conn.execute(sa.update(t.users).where(t.users.c.name == _check_name(name)).values(totp_secret=secret))
         if result.rowcount == 0:
             raise NotFound(f"no user {name}")
         audit.append(conn, actor=actor, action="user.totp_enable", object_type="user", object_id=name)
@@ -267,9 +261,7 @@ def set_disabled(store: CaseStore, name: str, disabled: bool = True, *, actor: s
         conn.execute(sa.update(t.users).where(t.users.c.id == uid).values(disabled=disabled))
         if disabled:
             conn.execute(sa.delete(t.sessions).where(t.sessions.c.user_id == uid))
-        schools = [
-            s for (s,) in conn.execute(sa.select(t.user_roles.c.school).where(t.user_roles.c.user_id == uid))
-        ]
+        schools = [s for (s,) in conn.execute(sa.select(t.user_roles.c.school).where(t.user_roles.c.user_id == uid))]
         for school in sorted(set(schools)) or [None]:
             audit.append(
                 conn,

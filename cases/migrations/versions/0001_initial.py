@@ -27,8 +27,7 @@ CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
 """
 
 _SQLITE_AUDIT_GUARD = tuple(
-    f"CREATE TRIGGER audit_no_{op} BEFORE {op.upper()} ON audit "
-    "BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END"
+    f"CREATE TRIGGER audit_no_{op} BEFORE {op.upper()} ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END"
     for op in ("update", "delete")
 )
 

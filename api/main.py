@@ -1,0 +1,82 @@
+"""The app factory: `create_app(settings)` wires the case store, warehouse, routes, UI and error handler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from api import errors
+from api.auth import declared_permission, ensure_known_roles
+from api.config import api_config
+from api.metrics import Metrics
+from api.routes import ROUTERS
+from api.ui.filters import install_filters
+from cases.store import CaseStore
+from vigil import __version__
+from vigil.settings import Settings
+
+HERE = Path(__file__).parent
+
+
+class UndeclaredPermission(RuntimeError):
+    """A route was added without a permission in its decorator (deny by default)."""
+
+
+def check_routes(app: FastAPI) -> None:
+    """Refuse to start when any route lacks a declared permission (or `public()`)."""
+    missing = [
+        f"{sorted(r.methods or ())} {r.path}"
+        for r in app.routes
+        if isinstance(r, APIRoute) and declared_permission(r) is None
+    ]
+    if missing:
+        raise UndeclaredPermission("routes without a declared permission: " + ", ".join(missing))
+
+
+def create_app(settings: Settings, *, store: CaseStore | None = None, warehouse: Any = None) -> FastAPI:
+    """Build the API and web UI for these settings (migrating the case store)."""
+    settings.check_secrets()
+    ensure_known_roles()
+    cfg = api_config(settings)
+    app = FastAPI(
+        title="Vigil",
+        version=__version__,
+        description="Safeguarding alerts, triage and ingest health for schools. Bearer tokens from POST /api/token.",
+        docs_url=None,  # Swagger/ReDoc load scripts from a CDN; schools get /openapi.json instead
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.api_config = cfg
+    app.state.store = store or CaseStore.from_url(settings.case_db_url)
+    app.state.store.migrate()
+    app.state.warehouse = warehouse
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    install_filters(templates)
+    app.state.templates = templates
+    app.state.metrics = Metrics()
+    app.middleware("http")(app.state.metrics.middleware)
+    app.middleware("http")(_security_headers)
+    errors.install(app, templates)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    check_routes(app)
+    return app
+
+
+async def _security_headers(request: Any, call_next: Any) -> Any:
+    response = await call_next(request)
+    # No third-party anything: scripts, styles and images come from this server only.
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response

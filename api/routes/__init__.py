@@ -1,0 +1,20 @@
+"""Every router of the app, listed explicitly (JSON API first, then the web UI)."""
+
+from fastapi import APIRouter
+
+from api.routes import account, admin, alerts, audit_log, events, health, sources, summary
+from api.ui import login, manage, pages
+
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    account.router,
+    alerts.router,
+    events.router,
+    summary.router,
+    sources.router,
+    audit_log.router,
+    admin.router,
+    login.router,
+    pages.router,
+    manage.router,
+)

@@ -1,0 +1,121 @@
+"""`/api/sources` (ingest health: lag and silent sources) and `/api/filtertests` (check history)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import duckdb
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+
+from api.auth import Principal, require
+from api.config import ApiConfig
+from api.deps import ApiConfigDep, CurrentPrincipal, SettingsDep, WarehouseDep
+from api.errors import Forbidden
+from vigil.settings import Settings
+
+router = APIRouter(prefix="/api", tags=["ingest health"])
+
+
+def source_health(settings: Settings, cfg: ApiConfig, warehouse: Any, schools: list[str]) -> list[dict[str, Any]]:
+    """Per school, source and observer: events and last event time over the health window, lag, silent flag.
+
+    Derived from the warehouse (the lead's per-source ingest stats will replace this when they land);
+    configured sources with no events at all are listed as silent so a dead feed is never invisible.
+    """
+    now = datetime.now(UTC)
+    since = now - timedelta(days=cfg.health_days)
+    silent_after = timedelta(minutes=cfg.silent_after_minutes)
+    out: list[dict[str, Any]] = []
+    for school in schools:
+        seen: set[str] = set()
+        for row in _health_rows(warehouse, school, since, now + timedelta(minutes=1)):
+            last = row["last_ts"]
+            if isinstance(last, datetime) and last.tzinfo is None:
+                last = last.replace(tzinfo=UTC)
+            lag = (now - last).total_seconds() if isinstance(last, datetime) else None
+            seen.add(str(row["source"]))
+            out.append(
+                {
+                    "school": school,
+                    "source": row["source"],
+                    "observer": row["observer"],
+                    "events": row["events"],
+                    "last_ts": last,
+                    "lag_seconds": lag,
+                    "silent": lag is None or lag > silent_after.total_seconds(),
+                    "configured": None,
+                }
+            )
+        for src in settings.sources:
+            if src.school == school and src.format not in seen and src.name not in seen:
+                out.append(
+                    {
+                        "school": school,
+                        "source": src.format,
+                        "observer": src.observer or src.name,
+                        "events": 0,
+                        "last_ts": None,
+                        "lag_seconds": None,
+                        "silent": True,
+                        "configured": src.name,
+                    }
+                )
+    return out
+
+
+def _health_rows(warehouse: Any, school: str, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Events and last event time per source/observer over the school's pruned partition files.
+
+    Read through Arrow rather than `Warehouse.source_health`, whose fetchall() of a TIMESTAMPTZ needs pytz
+    (not a Vigil dependency); the partition pruning is the warehouse's own `files()`.
+    """
+    files = warehouse.files("events", school, since, until)
+    if not files:
+        return []
+    con = duckdb.connect(":memory:", config={"threads": 1})
+    try:
+        table = con.sql(
+            "SELECT source, observer, count(*) AS events, max(ts) AS last_ts "
+            "FROM read_parquet(?, union_by_name=true) WHERE ts >= ? AND ts < ? GROUP BY 1, 2 ORDER BY 1, 2",
+            params=[files, since, until],
+        ).to_arrow_table()
+    finally:
+        con.close()
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows
+
+
+def _schools(principal: Principal, permission: str, school: str | None) -> list[str]:
+    allowed = principal.schools_for(permission)
+    if school is None:
+        return allowed
+    if school not in allowed:
+        raise Forbidden(f"not permitted: {permission} in school {school}")
+    return [school]
+
+
+@router.get("/sources", dependencies=[require("sources.view")])
+async def sources(
+    principal: CurrentPrincipal,
+    settings: SettingsDep,
+    cfg: ApiConfigDep,
+    warehouse: WarehouseDep,
+    school: str | None = None,
+) -> list[dict[str, Any]]:
+    """Ingest health per source and observer (no pupil identities)."""
+    schools = _schools(principal, "sources.view", school)
+    return await run_in_threadpool(source_health, settings, cfg, warehouse, schools)
+
+
+def filtertest_history(schools: list[str]) -> list[dict[str, Any]]:
+    """Recorded filter checks for these schools: none until the filter-test capability lands."""
+    del schools
+    return []
+
+
+@router.get("/filtertests", dependencies=[require("filtertests.view")])
+def filtertests(principal: CurrentPrincipal, school: str | None = None) -> list[dict[str, Any]]:
+    """The history of filter-effectiveness checks (when, who, what, result, follow-up)."""
+    return filtertest_history(_schools(principal, "filtertests.view", school))
