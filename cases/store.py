@@ -101,12 +101,12 @@ class CaseStore:
         return cls(engine)
 
     def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent; run at every start-up)."""
+        """Bring the schema to the newest revision of every branch (idempotent; run at every start-up)."""
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")  # capabilities add their tables as independent branches
 
     def revision(self) -> str | None:
         """The applied Alembic revision, or None before migrate()."""
