@@ -42,7 +42,9 @@ def with_inferred_year(no_year: pl.Expr, fmt: str, tz: str, now: datetime) -> pl
 
 def epoch_to_utc(epoch_text: pl.Expr) -> pl.Expr:
     """Epoch seconds as text with an optional fraction (`1795453506.351`) to a UTC timestamp."""
-    micros = (epoch_text.str.strip_chars().cast(pl.Float64, strict=False) * 1_000_000).round(0).cast(pl.Int64)
+    seconds = epoch_text.str.strip_chars().cast(pl.Float64, strict=False)
+    # non-strict: `inf`, `nan` or an absurd exponent is a bad line (null ts -> reject), not an exception
+    micros = (seconds * 1_000_000).round(0).cast(pl.Int64, strict=False)
     return micros.cast(pl.Datetime("us", "UTC"))
 
 
