@@ -57,7 +57,7 @@ def parse_timestamp(text: pl.Expr, fmt: str, tz: str, now: datetime) -> pl.Expr:
         return (
             (text.cast(pl.Float64, strict=False) * 1000)
             .round(0)
-            .cast(pl.Int64)
+            .cast(pl.Int64, strict=False)
             .cast(pl.Datetime("us", "UTC"))
         )
     if fmt == "iso8601":
