@@ -143,7 +143,9 @@ def test_bare_pri_round_trip(p: int, body: str) -> None:
 @SETTINGS
 @given(
     scheme=st.sampled_from(["http", "https", "ftp"]),
-    labels=st.lists(st.from_regex(r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,10}[a-zA-Z0-9])?", fullmatch=True), min_size=1, max_size=4),
+    labels=st.lists(
+        st.from_regex(r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,10}[a-zA-Z0-9])?", fullmatch=True), min_size=1, max_size=4
+    ),
     tld=st.sampled_from(["com", "co.uk", "org", "test", "sch.uk"]),
     port=st.one_of(st.none(), st.integers(1, 65535)),
     path=st.one_of(st.none(), st.from_regex(r"/[A-Za-z0-9/._~%-]{0,40}", fullmatch=True)),
