@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +28,19 @@ class UndeclaredPermission(RuntimeError):
     """A route was added without a permission in its decorator (deny by default)."""
 
 
+def api_routes(routes: Sequence[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute, descending into included routers (FastAPI wraps them in `_IncludedRouter`)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from api_routes(inner.routes)
+
+
 def check_routes(app: FastAPI) -> None:
     """Refuse to start when any route lacks a declared permission (or `public()`)."""
-    missing = [
-        f"{sorted(r.methods or ())} {r.path}"
-        for r in app.routes
-        if isinstance(r, APIRoute) and declared_permission(r) is None
-    ]
+    missing = [f"{sorted(r.methods or ())} {r.path}" for r in api_routes(app.routes) if declared_permission(r) is None]
     if missing:
         raise UndeclaredPermission("routes without a declared permission: " + ", ".join(missing))
 

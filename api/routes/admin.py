@@ -29,9 +29,9 @@ def managed(principal: Principal, store: CaseStore, name: str) -> dict[str, Any]
 
 
 @router.get("/users", dependencies=[require("users.manage")], response_model=list[UserOut])
-def list_users(principal: CurrentPrincipal, store: StoreDep) -> list[dict[str, Any]]:
-    """Accounts with a role in the admin's schools."""
-    return users.list_users(store, principal.schools_for("users.manage"))
+def list_users(principal: CurrentPrincipal, store: StoreDep, school: str | None = None) -> list[dict[str, Any]]:
+    """Accounts with a role in the admin's schools (or in one of them)."""
+    return users.list_users(store, [school] if school else principal.schools_for("users.manage"))
 
 
 @router.post("/users", dependencies=[require("users.manage")], status_code=201, response_model=UserOut)

@@ -82,7 +82,7 @@ async def login(
     """Check the password; then the TOTP step if enabled, else straight in."""
     expected = request.cookies.get(LOGIN_CSRF, "")
     if not expected or not hmac.compare_digest(expected, csrf):
-        return _login_page(request, cfg.cookie_secure, "Your sign-in form expired. Please try again.", 403, next)
+        return _login_page(request, cfg.cookie_secure, "Your sign-in form expired. Please try again.", 400, next)
     try:
         account = await run_in_threadpool(users.authenticate, store, username, password)
     except AuthFailed:

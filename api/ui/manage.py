@@ -110,10 +110,15 @@ def audit_page(
 
 @router.get("/admin/users", dependencies=[require("users.manage")], response_model=None)
 def users_page(
-    request: Request, principal: CurrentPrincipal, store: StoreDep, error: str | None = None, done: str | None = None
+    request: Request,
+    principal: CurrentPrincipal,
+    store: StoreDep,
+    error: str | None = None,
+    done: str | None = None,
+    school: str | None = None,
 ) -> Response:
-    """Accounts in the admin's schools, and a form to add one."""
-    rows = users.list_users(store, principal.schools_for("users.manage"))
+    """Accounts in the admin's schools (or one of them), and a form to add one."""
+    rows = users.list_users(store, [school] if school else principal.schools_for("users.manage"))
     return render(
         request,
         "users.html",
