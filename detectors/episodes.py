@@ -1,0 +1,164 @@
+"""Keyword hits -> alerts: cohort suppression, episode folding, repetition/escalation, evidence and context.
+
+- Cohort: when `cohort_min_users` or more subjects hit the same rule in the same hour from the same room
+  (client_host without its trailing number, else the client's /24), it is probably a lesson: grade -2.
+- Episodes: one alert per (subject, category, aligned episode window, `detectors.base.episode_start`),
+  `event_keys` = origins of every hit so the case store's union never double-counts a replay.
+- Repetition (3+ different searches) or escalation (a later hit graded higher than the first) adds 1.
+- Evidence carries the hits, the matched text, the search terms, the rule, the model score, `why` in plain
+  words and the subject's in-batch browsing within +/- `context_minutes` (the UI adds the warehouse's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import polars as pl
+
+from detectors.base import EPISODE_WINDOW, Alert, DetectContext
+from detectors.config import DetectionConfig
+from detectors.grading import CATEGORY_LABELS
+from detectors.normalise import display_view
+
+if TYPE_CHECKING:
+    from detectors.keywords import Hit
+
+CONTEXT_LIMIT = 200  # events of browsing context kept per alert (the UI reads the full timeline)
+
+
+def room_expr() -> pl.Expr:
+    """Where a device sits: its host name without the trailing number (ict3-pc12 -> ict3-pc), else the /24."""
+    host_room = pl.col("client_host").str.to_lowercase().str.split(".").list.first().str.replace(r"[-_]?\d+$", "")
+    ip_room = pl.col("client_ip").str.extract(r"^(\d+\.\d+\.\d+)\.\d+$", 1) + pl.lit(".0/24")
+    v6_room = pl.col("client_ip").str.extract(r"^([0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F]*):", 1) + "::/64"
+    return pl.coalesce(pl.when(host_room != "").then(host_room), ip_room, v6_room, pl.lit("unknown"))
+
+
+def _iso(ts: datetime) -> str:
+    return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).isoformat()
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def hits_frame(df: pl.DataFrame, hits: Sequence[Hit], cfg: DetectionConfig) -> pl.DataFrame:
+    """Hits joined to their events, with cohort suppression applied."""
+    hf = pl.DataFrame([asdict(h) for h in hits]).rename({"row": "_row"}).with_columns(pl.col("_row").cast(pl.UInt32))
+    hf = hf.join(df.with_columns(pl.col("_row").cast(pl.UInt32)), on="_row", how="left")
+    window_s = int(EPISODE_WINDOW.total_seconds())
+    hf = hf.with_columns(
+        room_expr().alias("room"),
+        pl.col("ts").dt.truncate("1h").alias("_hour"),
+        (pl.col("ts").dt.epoch("s") // window_s * window_s).alias("_window"),
+    ).with_columns(
+        pl.col("subject").n_unique().over("category", "phrase_id", "_hour", "room").alias("cohort_size"),
+    )
+    cohort = pl.col("cohort_size") >= cfg.cohort_min_users
+    return hf.with_columns(
+        cohort.alias("cohort"),
+        pl.when(cohort).then((pl.col("severity") - 2).clip(1, 5)).otherwise(pl.col("severity")).alias("severity"),
+    ).sort("subject", "category", "ts", "_row")
+
+
+def _context(events: pl.DataFrame, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    near = events.filter(pl.col("ts").is_between(start, end)).sort("ts", "_row").head(CONTEXT_LIMIT)
+    return [
+        {"ts": _iso(r["ts"]), "url": r["url"], "host": r["host"], "action": r["action"], "search_terms": r["terms"]}
+        for r in near.select("ts", "url", "host", "action", "terms").iter_rows(named=True)
+    ]
+
+
+def _why(top: dict[str, Any], rows: list[dict[str, Any]], bump: str | None, label: str) -> str:
+    shown = display_view(top["text"])[:200]
+    if top["from_url"]:
+        what = f"Opened a page whose address reads “{shown}”"
+    else:
+        what = f"Searched for “{shown}”"
+        host = urlsplit(top["inner_url"]).hostname if top.get("inner_url") else top["host"]
+        if host:
+            what += f" on {host}"
+    if top.get("inner_url"):
+        from detectors.keywords import describe_wrapper
+
+        what += f" ({describe_wrapper(top['url']) or 'through a proxy'})"
+    parts = [what + ".",
+             f"It matched “{top['matched']}” from the {label.lower()} phrase list"
+             f" ({top['phrase_id'].split(':')[1]}, graded {top['rule_severity']} there).",
+             *(r[0].upper() + r[1:] + "." for r in top["reasons"])]
+    if len(rows) > 1:
+        distinct = len({r["text"] for r in rows})
+        parts.append(f"{len(rows)} matching events in this episode ({distinct} different).")
+    if bump:
+        parts.append(f"Graded up one for {bump}.")
+    if top["cohort"]:
+        parts.append(f"{top['cohort_size']} pupils hit this in the same hour from the same room ({top['room']}): "
+                     "probably a lesson, so it was graded down two.")
+    return " ".join(parts)
+
+
+def _alert(rows: list[dict[str, Any]], events: pl.DataFrame, cfg: DetectionConfig, ctx: DetectContext,
+           detector: str) -> Alert | None:
+    top = max(rows, key=lambda r: (r["severity"], r["rule_severity"], -r["ts"].timestamp()))
+    first, last = rows[0], rows[-1]
+    max_sev = int(top["severity"])
+    distinct = len({r["text"] for r in rows})
+    escalating = len(rows) > 1 and last["severity"] > first["severity"]
+    bump = "repetition" if distinct >= 3 else ("escalation" if escalating else None)
+    severity = min(5, max_sev + 1) if bump and max_sev >= 2 else max_sev
+    if not bump:
+        bump = None
+    if severity < cfg.min_severity:
+        return None
+    label = CATEGORY_LABELS.get(top["category"], top["category"])
+    user = first["user"]
+    subject_kind = "staff" if user and user in ctx.staff_users else ("pupil" if user else "unknown")
+    span = timedelta(minutes=cfg.context_minutes)
+    shown = display_view(top["text"])
+    terms = [display_view(t) for t in dict.fromkeys(r["terms"] for r in rows if r["terms"])]
+    evidence: dict[str, Any] = {
+        "url": top["url"], "host": top["host"], "search_terms": display_view(top["terms"]) if top["terms"] else None,
+        "matched": top["matched"], "all_search_terms": terms,
+        "all_matched": sorted({r["matched"] for r in rows}),
+        "unwrapped_url": top["inner_url"],
+        "rule": {"id": top["phrase_id"], "severity": top["rule_severity"], "source": top["source"],
+                 "ids": sorted({r["phrase_id"] for r in rows})},
+        "model_score": round(float(top["p_concern"]), 4),
+        "help_seeking": bool(top["help_seeking"]),
+        "cohort": {"size": int(top["cohort_size"]), "room": top["room"]} if top["cohort"] else None,
+        "why": _why(top, rows, bump, label),
+        "events": [
+            {"ts": _iso(r["ts"]), "url": r["url"], "host": r["host"], "action": r["action"],
+             "search_terms": r["terms"], "origin": r["origin"], "matched": r["matched"], "rule": r["phrase_id"],
+             "severity": int(r["severity"]), "model_score": round(float(r["p_concern"]), 4)}
+            for r in rows
+        ],
+        "context_minutes": cfg.context_minutes,
+        "context": _context(events, _aware(first["ts"]) - span, _aware(last["ts"]) + span),
+    }
+    title = f"{label}: “{shown[:80]}”" + (f" and {len(rows) - 1} more" if len(rows) > 1 else "")
+    keys = tuple(sorted({r["origin"] or f"{detector}:{_iso(r['ts'])}:{r['url']}" for r in rows}))
+    return Alert(
+        school=first["school"] or "default", ts=_aware(first["ts"]), last_ts=_aware(last["ts"]), user=user,
+        client_ip=first["client_ip"], detector=detector, rule=top["phrase_id"], category=top["category"],
+        severity=severity, title=title, evidence=evidence, event_keys=keys, subject_kind=subject_kind,
+    )
+
+
+def fold_episodes(df: pl.DataFrame, hits: Sequence[Hit], cfg: DetectionConfig, ctx: DetectContext,
+                  detector: str) -> list[Alert]:
+    """One alert per subject, category and episode window."""
+    hf = hits_frame(df, hits, cfg)
+    subjects = hf["subject"].unique().to_list()
+    timelines = df.filter(pl.col("subject").is_in(subjects)).partition_by("subject", as_dict=True)
+    alerts: list[Alert] = []
+    for (_subject, _category, _window), group in hf.group_by(["subject", "category", "_window"], maintain_order=True):
+        rows = group.sort("ts", "_row").to_dicts()
+        alert = _alert(rows, timelines[(rows[0]["subject"],)], cfg, ctx, detector)
+        if alert is not None:
+            alerts.append(alert)
+    return alerts

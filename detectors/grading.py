@@ -1,0 +1,67 @@
+"""Severity grading of one keyword hit, and the plain words that explain it to a DSL.
+
+Inputs: the phrase's own severity, the risk model's P(concerning sense) and expected severity, whether
+the search asks for help, whether it came from a search or a page address. The model can move a grade by
+one either way and suppresses benign senses; licensed-list hits are never suppressed; help-seeking is
+never suppressed but is graded as a pupil reaching out (3 with a crisis phrase, otherwise 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CATEGORY_LABELS = {
+    "suicide_self_harm": "Suicide / self-harm",
+    "extremism": "Extremism / radicalisation",
+    "sexual_exploitation": "Sexual exploitation / grooming",
+    "abuse": "Abuse",
+    "bullying": "Bullying",
+    "discrimination": "Discrimination / hate",
+    "drugs": "Drugs",
+    "weapons_violence": "Weapons / violence",
+    "eating_disorders": "Eating disorders",
+    "pornography": "Pornography",
+    "gambling": "Gambling",
+    "illegal_content": "Illegal content",
+    "circumvention": "Filter circumvention",
+}
+
+SUPPRESS_BELOW = 0.5  # P(concerning sense) under this: a benign sense (homework, a film, a process)
+UNSURE_BELOW = 0.75  # between the two: keep it visible but low (severity 2 at most)
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A graded hit: severity (None = suppressed as a benign sense) and the reasons, in words."""
+
+    severity: int | None
+    reasons: tuple[str, ...]
+
+
+def grade(rule_severity: int, *, always: bool, p_concern: float, model_severity: float,
+          help_seeking: bool, from_url: bool) -> Grade:
+    """Combine rule, model and context into a 1-5 grade (see module docstring)."""
+    if always:
+        return Grade(rule_severity, ("on a licensed keyword list, so it is always reported",))
+    if help_seeking:
+        if rule_severity >= 4:
+            return Grade(3, ("the search also looks for help (a helpline or support service): "
+                             "the pupil may be reaching out",))
+        return Grade(1, ("the search is about getting help or support, not a risk in itself",))
+    if p_concern < SUPPRESS_BELOW:
+        return Grade(None, (f"the wording reads as an everyday or curriculum sense (model {p_concern:.2f})",))
+    sev = max(rule_severity - 1, min(rule_severity + 1, round(model_severity)))
+    sev = max(1, min(5, sev))
+    reasons = []
+    if sev > rule_severity:
+        reasons.append("the wording adds intent (how-to, first person, method or timing)")
+    elif sev < rule_severity:
+        reasons.append("the wording softens it (general or informational)")
+    if p_concern < UNSURE_BELOW:
+        sev = min(sev, 2)
+        reasons.append(f"the sense is uncertain (model {p_concern:.2f}), so it is graded low")
+    else:
+        reasons.append(f"the wording reads as the concerning sense (model {p_concern:.2f})")
+    if from_url:
+        reasons.append("seen in a page address rather than a search")
+    return Grade(sev, tuple(reasons))
