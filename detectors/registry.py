@@ -5,8 +5,13 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from detectors.base import Alert, DetectContext, Detector
+from detectors.blocked import BlockedAttemptDetector
+from detectors.keywords import KeywordDetector
 
-BUILTIN_DETECTORS: tuple[Detector, ...] = ()
+BUILTIN_DETECTORS: tuple[Detector, ...] = (
+    KeywordDetector(),
+    BlockedAttemptDetector(),
+)
 
 
 def run_detectors(
