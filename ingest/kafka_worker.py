@@ -30,7 +30,7 @@ from ingest.errors import IngestError
 from ingest.health import SourceShard
 from ingest.metrics import KAFKA_LAG, record_batch
 from ingest.sources.kafka import PoisonAwareParser, records_frame
-from ingest.sources.mapping import SenderSource, SourceMap
+from ingest.sources.mapping import SenderSource, SourceMap, safe_name
 from ingest.streamconfig import KafkaConfig
 from ingest.worker import AlertSink, BatchOutcome, Pipeline
 from parsers.base import Parser, SourceMeta
@@ -264,7 +264,7 @@ class KafkaIngestWorker:
             parser = self._parser(str(sender), src, part["raw"])
             gkey = (src.school, parser.name if parser else "unknown", src.name)
             groups.setdefault(gkey, (src, parser, []))[2].append(part)
-        ids = [base] if len(groups) == 1 else [f"{base}-{s}.{p}.{n}" for s, p, n in groups]
+        ids = [base] if len(groups) == 1 else [f"{base}-{s}.{p}.{safe_name(n)}" for s, p, n in groups]
         self._clear_stale(tp, records[0].offset, ids)
         now = datetime.now(UTC)
         shard = self.shards.get(tp)
