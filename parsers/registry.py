@@ -3,13 +3,23 @@
 from collections.abc import Mapping, Sequence
 
 from parsers.base import Parser
+from parsers.bind import BindParser
+from parsers.cef import CefParser
+from parsers.dnsmasq import DnsmasqParser
 from parsers.e2guardian import E2GuardianParser
 from parsers.errors import UnknownFormatError
 from parsers.fortigate import FortiGateParser
 from parsers.framing import strip_framing_text
+from parsers.leef import LeefParser
 from parsers.netsweeper import NetsweeperParser
+from parsers.paloalto import PaloAltoParser
+from parsers.pfsense import PfsenseParser
+from parsers.sophos import SophosParser
 from parsers.squid import SquidParser
 from parsers.squid_combined import SquidCombinedParser
+from parsers.umbrella import UmbrellaParser
+from parsers.unbound import UnboundParser
+from parsers.zscaler import ZscalerParser
 
 # Order matters only to break exact ties in detection: more specific formats first.
 # e2guardian precedes squid: its format 3 is Squid-native-like and ties with squid on a small sample.
@@ -19,6 +29,16 @@ BUILTIN_PARSERS: tuple[Parser, ...] = (
     SquidCombinedParser(),
     NetsweeperParser(),
     FortiGateParser(),
+    PfsenseParser(),
+    PaloAltoParser(),
+    SophosParser(),
+    UmbrellaParser(),
+    ZscalerParser(),
+    BindParser(),
+    DnsmasqParser(),
+    UnboundParser(),
+    CefParser(),
+    LeefParser(),
 )
 
 # Auto-detection needs at least this score; below it a file is reported as "format not recognised".
