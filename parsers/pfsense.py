@@ -26,7 +26,7 @@ from parsers.base import BaseParser, SourceMeta, detect_by_pattern
 from parsers.timeutil import iso_to_utc
 
 _HEAD = r"^\d*,[^,]*,[^,]*,[^,]*,[^,]+,[^,]*,(?:pass|block|reject),(?:in|out),(?:4|6),"
-_DETECT = _HEAD + r"[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,"
+_DETECT = r"^(?:1 \d{4}-\S+ \S+ \S+ \S+ \S+ (?:-|\[.*?\]) )?" + _HEAD[1:] + r"[^,]*,[^,]*,[^,]*,[^,]*,[^,]*,"
 # pfSense/OPNsense RFC 5424 log files omit the PRI (`1 2021-08-04T06:59:07.69+04:00 fw filterlog 1 - - ...`),
 # which the shared framing does not take for an envelope; this parser strips that form itself.
 _NOPRI_5424 = (
