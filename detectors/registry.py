@@ -6,11 +6,13 @@ import pyarrow as pa
 
 from detectors.base import Alert, DetectContext, Detector
 from detectors.blocked import BlockedAttemptDetector
+from detectors.circumvention import CircumventionDetector
 from detectors.keywords import KeywordDetector
 
 BUILTIN_DETECTORS: tuple[Detector, ...] = (
     KeywordDetector(),
     BlockedAttemptDetector(),
+    CircumventionDetector(),
 )
 
 
