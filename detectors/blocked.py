@@ -33,6 +33,7 @@ CATEGORY_WORDS: tuple[tuple[str, str], ...] = (
     ("weapons_violence", r"weapon|violen|gore|firearm"),
     ("discrimination", r"hate|racis|discriminat|intoleran"),
 )
+BLOCK_CATEGORIES = frozenset(cat for cat, _ in CATEGORY_WORDS)
 HIGH_HARM = frozenset({"illegal_content", "suicide_self_harm", "extremism", "weapons_violence"})
 _COMPILED = tuple((cat, re.compile(rx, re.I)) for cat, rx in CATEGORY_WORDS)
 
@@ -43,6 +44,18 @@ def map_category(text: str) -> str | None:
         if rx.search(text):
             return cat
     return None
+
+
+def _host_categories(hosts: pl.Series, ctx: DetectContext) -> dict[str, str | None]:
+    """For blocks without filter category words (e.g. Squid ACLs): the phrase library over the host's words."""
+    from detectors.phrases import compile_library
+
+    lib = compile_library(detection_config(ctx))
+    out: dict[str, str | None] = {}
+    for host in hosts.drop_nulls().unique().to_list():
+        hits = [h for h in lib.match(host.replace(".", " ")) if h.phrase.category in BLOCK_CATEGORIES]
+        out[host] = max(hits, key=lambda h: h.phrase.severity).phrase.category if hits else None
+    return out
 
 
 def _aware(ts: datetime) -> datetime:
@@ -73,9 +86,14 @@ class BlockedAttemptDetector:
         )
         texts = df["_text"].unique().to_list()
         mapping = {t: map_category(t) for t in texts}
+        by_host = _host_categories(df.filter(pl.col("_text").replace_strict(mapping, default=None, return_dtype=pl.String).is_null())["host"],
+                                   ctx)
         window_s = int(EPISODE_WINDOW.total_seconds())
         df = df.with_columns(
-            pl.col("_text").replace_strict(mapping, default=None, return_dtype=pl.String).alias("cat"),
+            pl.coalesce(
+                pl.col("_text").replace_strict(mapping, default=None, return_dtype=pl.String),
+                pl.col("host").replace_strict(by_host, default=None, return_dtype=pl.String),
+            ).alias("cat"),
             (pl.col("ts").dt.epoch("s") // window_s * window_s).alias("_window"),
         ).filter(pl.col("cat").is_not_null()).sort("subject", "cat", "ts")
         if df.height < cfg.min_attempts:

@@ -1,10 +1,84 @@
-"""`vigil detect`: Run every detector over log files without storing anything; JSON alerts on stdout."""
+"""`vigil detect`: run every detector over log files without storing anything; JSON alerts on stdout."""
 
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import pyarrow as pa
 import typer
 
-from vigil.commands._pending import pending
+from detectors.base import Alert, DetectContext
+from detectors.registry import run_detectors
+from ingest.reader import read_batches, sample_lines
+from ingest.sources.files import expand_paths
+from parsers.base import SourceMeta
+from parsers.pipeline import parse_batch
+from parsers.registry import autodetect, get_parser
+from vigil.errors import InputError
+from vigil.settings import get_settings
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    """An alert as a JSON-ready dict (ISO timestamps, count included)."""
+    out = asdict(alert)
+    out["ts"] = alert.ts.isoformat()
+    out["last_ts"] = alert.last_ts.isoformat()
+    out["count"] = alert.count
+    out["event_keys"] = list(alert.event_keys)
+    return out
+
+
+def _default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return dict(value)
+    return str(value)
 
 
 def register(app: typer.Typer) -> None:
     """Add `vigil detect` to the app."""
-    pending(app, "detect", "Run every detector over log files without storing anything; JSON alerts on stdout.", "the keyword detection issue")
+
+    @app.command("detect")
+    def detect(
+        files: Annotated[list[str], typer.Argument(help="Log files (`-` for stdin; .gz read transparently).")],
+        fmt: Annotated[str, typer.Option("--format", help="Parser name, or `auto` to detect per file.")] = "auto",
+        school: Annotated[str, typer.Option("--school", help="School id stamped on every event.")] = "default",
+        tz: Annotated[str | None, typer.Option("--tz", help="Timezone of sources without one.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object per alert (the default).")] = True,
+    ) -> None:
+        """Run every detector over the given logs (stateless): one JSON object per alert on stdout."""
+        del as_json  # JSON lines is the only output format; the flag is the documented contract
+        settings = get_settings()
+        zone = tz or settings.school_tz(school)
+        fixed = None if fmt == "auto" else get_parser(fmt)
+        paths = expand_paths(files)
+        if not paths:
+            raise InputError("no input files")
+        tables: list[pa.Table] = []
+        for path in paths:
+            if fixed is None:
+                if str(path) == "-":
+                    raise typer.BadParameter("--format is required when reading stdin", param_hint="--format")
+                parser = autodetect(sample_lines(path), what=str(path))
+            else:
+                parser = fixed
+            meta = SourceMeta(school=school, tz=zone, origin_prefix=f"file:{path}", now=datetime.now(UTC))
+            for batch in read_batches(path):
+                result = parse_batch(batch.frame, parser, meta)
+                if result.events.num_rows:
+                    tables.append(result.events)
+        if not tables:
+            return
+        # One run over everything read, so episodes fold across batches and files of the same pupil.
+        events = pa.concat_tables(tables)
+        ctx = DetectContext(options={"detection": settings.section("detection")})
+        out = sys.stdout
+        for alert in run_detectors(events, ctx):
+            out.write(json.dumps(alert_json(alert), ensure_ascii=False, default=_default) + "\n")
+        out.flush()
