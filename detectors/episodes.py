@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
-from detectors.base import EPISODE_WINDOW, Alert, DetectContext
+from detectors.base import EPISODE_WINDOW, Alert, DetectContext, SubjectKind
 from detectors.config import DetectionConfig
 from detectors.grading import CATEGORY_LABELS
 from detectors.normalise import display_view
@@ -86,23 +86,28 @@ def _why(top: dict[str, Any], rows: list[dict[str, Any]], bump: str | None, labe
         from detectors.keywords import describe_wrapper
 
         what += f" ({describe_wrapper(top['url']) or 'through a proxy'})"
-    parts = [what + ".",
-             f"It matched “{top['matched']}” from the {label.lower()} phrase list"
-             f" ({top['phrase_id'].split(':')[1]}, graded {top['rule_severity']} there).",
-             *(r[0].upper() + r[1:] + "." for r in top["reasons"])]
+    parts = [
+        what + ".",
+        f"It matched “{top['matched']}” from the {label.lower()} phrase list"
+        f" ({top['phrase_id'].split(':')[1]}, graded {top['rule_severity']} there).",
+        *(r[0].upper() + r[1:] + "." for r in top["reasons"]),
+    ]
     if len(rows) > 1:
         distinct = len({r["text"] for r in rows})
         parts.append(f"{len(rows)} matching events in this episode ({distinct} different).")
     if bump:
         parts.append(f"Graded up one for {bump}.")
     if top["cohort"]:
-        parts.append(f"{top['cohort_size']} pupils hit this in the same hour from the same room ({top['room']}): "
-                     "probably a lesson, so it was graded down two.")
+        parts.append(
+            f"{top['cohort_size']} pupils hit this in the same hour from the same room ({top['room']}): "
+            "probably a lesson, so it was graded down two."
+        )
     return " ".join(parts)
 
 
-def _alert(rows: list[dict[str, Any]], events: pl.DataFrame, cfg: DetectionConfig, ctx: DetectContext,
-           detector: str) -> Alert | None:
+def _alert(
+    rows: list[dict[str, Any]], events: pl.DataFrame, cfg: DetectionConfig, ctx: DetectContext, detector: str
+) -> Alert | None:
     top = max(rows, key=lambda r: (r["severity"], r["rule_severity"], -r["ts"].timestamp()))
     first, last = rows[0], rows[-1]
     max_sev = int(top["severity"])
@@ -116,25 +121,41 @@ def _alert(rows: list[dict[str, Any]], events: pl.DataFrame, cfg: DetectionConfi
         return None
     label = CATEGORY_LABELS.get(top["category"], top["category"])
     user = first["user"]
-    subject_kind = "staff" if user and user in ctx.staff_users else ("pupil" if user else "unknown")
+    subject_kind: SubjectKind = "staff" if user and user in ctx.staff_users else ("pupil" if user else "unknown")
     span = timedelta(minutes=cfg.context_minutes)
     shown = display_view(top["text"])
     terms = [display_view(t) for t in dict.fromkeys(r["terms"] for r in rows if r["terms"])]
     evidence: dict[str, Any] = {
-        "url": top["url"], "host": top["host"], "search_terms": display_view(top["terms"]) if top["terms"] else None,
-        "matched": top["matched"], "all_search_terms": terms,
+        "url": top["url"],
+        "host": top["host"],
+        "search_terms": display_view(top["terms"]) if top["terms"] else None,
+        "matched": top["matched"],
+        "all_search_terms": terms,
         "all_matched": sorted({r["matched"] for r in rows}),
         "unwrapped_url": top["inner_url"],
-        "rule": {"id": top["phrase_id"], "severity": top["rule_severity"], "source": top["source"],
-                 "ids": sorted({r["phrase_id"] for r in rows})},
+        "rule": {
+            "id": top["phrase_id"],
+            "severity": top["rule_severity"],
+            "source": top["source"],
+            "ids": sorted({r["phrase_id"] for r in rows}),
+        },
         "model_score": round(float(top["p_concern"]), 4),
         "help_seeking": bool(top["help_seeking"]),
         "cohort": {"size": int(top["cohort_size"]), "room": top["room"]} if top["cohort"] else None,
         "why": _why(top, rows, bump, label),
         "events": [
-            {"ts": _iso(r["ts"]), "url": r["url"], "host": r["host"], "action": r["action"],
-             "search_terms": r["terms"], "origin": r["origin"], "matched": r["matched"], "rule": r["phrase_id"],
-             "severity": int(r["severity"]), "model_score": round(float(r["p_concern"]), 4)}
+            {
+                "ts": _iso(r["ts"]),
+                "url": r["url"],
+                "host": r["host"],
+                "action": r["action"],
+                "search_terms": r["terms"],
+                "origin": r["origin"],
+                "matched": r["matched"],
+                "rule": r["phrase_id"],
+                "severity": int(r["severity"]),
+                "model_score": round(float(r["p_concern"]), 4),
+            }
             for r in rows
         ],
         "context_minutes": cfg.context_minutes,
@@ -143,14 +164,25 @@ def _alert(rows: list[dict[str, Any]], events: pl.DataFrame, cfg: DetectionConfi
     title = f"{label}: “{shown[:80]}”" + (f" and {len(rows) - 1} more" if len(rows) > 1 else "")
     keys = tuple(sorted({r["origin"] or f"{detector}:{_iso(r['ts'])}:{r['url']}" for r in rows}))
     return Alert(
-        school=first["school"] or "default", ts=_aware(first["ts"]), last_ts=_aware(last["ts"]), user=user,
-        client_ip=first["client_ip"], detector=detector, rule=top["phrase_id"], category=top["category"],
-        severity=severity, title=title, evidence=evidence, event_keys=keys, subject_kind=subject_kind,
+        school=first["school"] or "default",
+        ts=_aware(first["ts"]),
+        last_ts=_aware(last["ts"]),
+        user=user,
+        client_ip=first["client_ip"],
+        detector=detector,
+        rule=top["phrase_id"],
+        category=top["category"],
+        severity=severity,
+        title=title,
+        evidence=evidence,
+        event_keys=keys,
+        subject_kind=subject_kind,
     )
 
 
-def fold_episodes(df: pl.DataFrame, hits: Sequence[Hit], cfg: DetectionConfig, ctx: DetectContext,
-                  detector: str) -> list[Alert]:
+def fold_episodes(
+    df: pl.DataFrame, hits: Sequence[Hit], cfg: DetectionConfig, ctx: DetectContext, detector: str
+) -> list[Alert]:
     """One alert per subject, category and episode window."""
     hf = hits_frame(df, hits, cfg)
     subjects = hf["subject"].unique().to_list()

@@ -38,15 +38,17 @@ class Grade:
     reasons: tuple[str, ...]
 
 
-def grade(rule_severity: int, *, always: bool, p_concern: float, model_severity: float,
-          help_seeking: bool, from_url: bool) -> Grade:
+def grade(
+    rule_severity: int, *, always: bool, p_concern: float, model_severity: float, help_seeking: bool, from_url: bool
+) -> Grade:
     """Combine rule, model and context into a 1-5 grade (see module docstring)."""
     if always:
         return Grade(rule_severity, ("on a licensed keyword list, so it is always reported",))
     if help_seeking:
         if rule_severity >= 4:
-            return Grade(3, ("the search also looks for help (a helpline or support service): "
-                             "the pupil may be reaching out",))
+            return Grade(
+                3, ("the search also looks for help (a helpline or support service): the pupil may be reaching out",)
+            )
         return Grade(1, ("the search is about getting help or support, not a risk in itself",))
     if p_concern < SUPPRESS_BELOW:
         return Grade(None, (f"the wording reads as an everyday or curriculum sense (model {p_concern:.2f})",))

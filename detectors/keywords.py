@@ -30,8 +30,21 @@ from detectors.searchterms import extract_frame
 from detectors.unwrap import unwrap_expr, wrapper_kind
 from parsers.urls import split_url
 
-COLUMNS = ("ts", "school", "user", "client_ip", "client_host", "url", "host", "registered_domain", "path", "query",
-           "search_terms", "action", "origin")
+COLUMNS = (
+    "ts",
+    "school",
+    "user",
+    "client_ip",
+    "client_host",
+    "url",
+    "host",
+    "registered_domain",
+    "path",
+    "query",
+    "search_terms",
+    "action",
+    "origin",
+)
 
 # Terms that may hide a phrase from the plain pre-filter: non-ASCII, symbols or digits inside words,
 # word-initial symbols, word-final leet, spaced-out letters, letters repeated three times or more.
@@ -86,7 +99,8 @@ def collapse_prefixes(df: pl.DataFrame, seconds: int) -> pl.DataFrame:
         return df.with_columns(pl.lit(False).alias("_prefix"))
     s = df.filter(pl.col("terms").is_not_null()).sort("subject", "ts", "_row").select("_row", "subject", "ts", "terms")
     nxt = s.with_columns(
-        pl.col("subject").shift(-1).alias("_ns"), pl.col("ts").shift(-1).alias("_nt"),
+        pl.col("subject").shift(-1).alias("_ns"),
+        pl.col("ts").shift(-1).alias("_nt"),
         pl.col("terms").shift(-1).alias("_nq"),
     )
     prefix = nxt.filter(
@@ -108,7 +122,8 @@ def candidates(df: pl.DataFrame, lib: Library) -> pl.DataFrame:
     )
     page = pl.coalesce(pl.col("inner_url"), pl.col("url"))
     url_hit = (
-        pl.col("terms").is_null() & ~help_host.fill_null(False)
+        pl.col("terms").is_null()
+        & ~help_host.fill_null(False)
         & page.str.contains_any(lib.url_prefilter, ascii_case_insensitive=True).fill_null(False)
     )
     return df.filter(search_hit.fill_null(False) | url_hit).with_columns(
@@ -144,17 +159,41 @@ def find_hits(cand: pl.DataFrame, lib: Library, cfg: DetectionConfig) -> list[Hi
         ph = hit.phrase
         p_concern, m_sev = scores.get(text, (1.0, float(ph.severity)))
         helping = help_host or lib.help_seeking(text)
-        g = grade(ph.severity, always=ph.always, p_concern=p_concern, model_severity=m_sev,
-                  help_seeking=helping, from_url=from_url)
+        g = grade(
+            ph.severity,
+            always=ph.always,
+            p_concern=p_concern,
+            model_severity=m_sev,
+            help_seeking=helping,
+            from_url=from_url,
+        )
         if g.severity is None:
             continue
-        hits.append(Hit(row, ph.category, g.severity, ph.severity, ph.id, ph.text, text,
-                        from_url, helping, p_concern, g.reasons, ph.source))
+        hits.append(
+            Hit(
+                row,
+                ph.category,
+                g.severity,
+                ph.severity,
+                ph.id,
+                ph.text,
+                text,
+                from_url,
+                helping,
+                p_concern,
+                g.reasons,
+                ph.source,
+            )
+        )
     best: dict[tuple[int, str], Hit] = {}
     for h in hits:  # one hit per row and category: the highest graded, then the most specific rule
         key = (h.row, h.category)
         cur = best.get(key)
-        if cur is None or (h.severity, h.rule_severity, len(h.matched)) > (cur.severity, cur.rule_severity, len(cur.matched)):
+        if cur is None or (h.severity, h.rule_severity, len(h.matched)) > (
+            cur.severity,
+            cur.rule_severity,
+            len(cur.matched),
+        ):
             best[key] = h
     return sorted(best.values(), key=lambda h: (h.row, h.category))
 
@@ -193,5 +232,14 @@ def describe_wrapper(url: str | None) -> str | None:
     }.get(kind or "")
 
 
-__all__ = ["EVASION_HINT", "Hit", "KeywordDetector", "candidates", "collapse_prefixes", "describe_wrapper",
-           "display_view", "find_hits", "prepare"]
+__all__ = [
+    "EVASION_HINT",
+    "Hit",
+    "KeywordDetector",
+    "candidates",
+    "collapse_prefixes",
+    "describe_wrapper",
+    "display_view",
+    "find_hits",
+    "prepare",
+]

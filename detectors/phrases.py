@@ -110,11 +110,17 @@ def builtin_phrases() -> tuple[Phrase, ...]:
             raise DetectionConfigError(f"{path.name}: unknown category {category!r}")
         for entry in data.get("entry", []):
             for text in entry["phrases"]:
-                out.append(Phrase(
-                    text=text, category=category, severity=int(entry["severity"]), lang=entry.get("lang", "en"),
-                    requires_any=tuple(entry.get("requires_any", ())), excludes_any=tuple(entry.get("excludes_any", ())),
-                    joined=bool(entry.get("joined", False)),
-                ))
+                out.append(
+                    Phrase(
+                        text=text,
+                        category=category,
+                        severity=int(entry["severity"]),
+                        lang=entry.get("lang", "en"),
+                        requires_any=tuple(entry.get("requires_any", ())),
+                        excludes_any=tuple(entry.get("excludes_any", ())),
+                        joined=bool(entry.get("joined", False)),
+                    )
+                )
     return tuple(out)
 
 
@@ -130,7 +136,9 @@ def load_licensed(spec: LicensedList) -> list[Phrase]:
     try:
         text = spec.path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise DetectionConfigError(f"config: detection.licensed_lists: cannot read {spec.path}: {exc.strerror}") from exc
+        raise DetectionConfigError(
+            f"config: detection.licensed_lists: cannot read {spec.path}: {exc.strerror}"
+        ) from exc
     out: list[Phrase] = []
     rows = csv.reader(text.splitlines()) if spec.format == "csv" else ([line] for line in text.splitlines())
     for row in rows:
@@ -140,8 +148,11 @@ def load_licensed(spec: LicensedList) -> list[Phrase]:
         severity = int(row[2]) if len(row) > 2 and row[2].strip() else spec.severity
         if category not in CATEGORIES or not 1 <= severity <= 5:
             raise DetectionConfigError(f"config: {spec.path}: bad category or severity in row {row!r}")
-        out.append(Phrase(row[0].strip(), category, severity, lang="any", joined=True, always=True,
-                          source=f"licensed:{spec.name}"))
+        out.append(
+            Phrase(
+                row[0].strip(), category, severity, lang="any", joined=True, always=True, source=f"licensed:{spec.name}"
+            )
+        )
     return out
 
 
@@ -172,8 +183,10 @@ def compile_library(cfg: DetectionConfig) -> Library:
 def _compile(cfg_json: str) -> Library:
     cfg = DetectionConfig.model_validate_json(cfg_json)
     phrases: list[Phrase] = list(builtin_phrases())
-    phrases += [Phrase(p.phrase, p.category, p.severity, p.lang, p.requires_any, p.excludes_any, p.joined,
-                       source="school") for p in cfg.phrases]
+    phrases += [
+        Phrase(p.phrase, p.category, p.severity, p.lang, p.requires_any, p.excludes_any, p.joined, source="school")
+        for p in cfg.phrases
+    ]
     for spec in cfg.licensed_lists:
         phrases += load_licensed(spec)
     disabled = set(cfg.disabled_phrases)

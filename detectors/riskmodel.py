@@ -31,12 +31,33 @@ SEED = 20261124
 
 
 def _features() -> FeatureUnion:
-    return FeatureUnion([
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
-                                 max_features=40_000, dtype=np.float32)),
-        ("word", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True,
-                                 token_pattern=r"(?u)\b\w+\b", max_features=20_000, dtype=np.float32)),
-    ])
+    return FeatureUnion(
+        [
+            (
+                "char",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    min_df=2,
+                    sublinear_tf=True,
+                    max_features=40_000,
+                    dtype=np.float32,
+                ),
+            ),
+            (
+                "word",
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=(1, 2),
+                    min_df=1,
+                    sublinear_tf=True,
+                    token_pattern=r"(?u)\b\w+\b",
+                    max_features=20_000,
+                    dtype=np.float32,
+                ),
+            ),
+        ]
+    )
 
 
 @dataclass
@@ -104,8 +125,11 @@ def train(csv_path: Path = QUERIES_CSV, out_path: Path = MODEL_PATH) -> dict[str
     metrics = {"train": evaluate(model, train_rows), "test": evaluate(model, test_rows)}
     model.meta["metrics"] = metrics
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump({"features": model.features, "concern": model.concern, "severity": model.severity,
-                 "meta": model.meta}, out_path, compress=3)
+    joblib.dump(
+        {"features": model.features, "concern": model.concern, "severity": model.severity, "meta": model.meta},
+        out_path,
+        compress=3,
+    )
     (out_path.with_suffix(".json")).write_text(json.dumps(model.meta, indent=2, sort_keys=True) + "\n")
     load_model.cache_clear()
     return metrics
@@ -121,6 +145,8 @@ def load_model(path: Path = MODEL_PATH) -> RiskModel:
     except Exception as exc:  # a corrupt or incompatible pickle: say so in one line
         raise ModelError(f"keyword risk model at {path} cannot be loaded: {type(exc).__name__}: {exc}") from exc
     if data.get("meta", {}).get("version") != MODEL_VERSION:
-        raise ModelError(f"keyword risk model at {path} is version {data.get('meta', {}).get('version')}, "
-                         f"expected {MODEL_VERSION}; run `vigil model train --keywords`")
+        raise ModelError(
+            f"keyword risk model at {path} is version {data.get('meta', {}).get('version')}, "
+            f"expected {MODEL_VERSION}; run `vigil model train --keywords`"
+        )
     return RiskModel(data["features"], data["concern"], data["severity"], data["meta"])

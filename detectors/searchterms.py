@@ -44,9 +44,15 @@ def engine_rules() -> tuple[EngineRule, ...]:
         data = tomllib.load(fh)
     return tuple(
         EngineRule(
-            name=e["name"], hosts=tuple(e["hosts"]), params=tuple(e.get("params", ())), path=e.get("path"),
-            path_terms=e.get("path_terms"), query_terms=e.get("query_terms"), kind=e.get("kind", "search"),
-            kagi=tuple(e.get("kagi", ())), matomo=tuple(e.get("matomo", ())),
+            name=e["name"],
+            hosts=tuple(e["hosts"]),
+            params=tuple(e.get("params", ())),
+            path=e.get("path"),
+            path_terms=e.get("path_terms"),
+            query_terms=e.get("query_terms"),
+            kind=e.get("kind", "search"),
+            kagi=tuple(e.get("kagi", ())),
+            matomo=tuple(e.get("matomo", ())),
         )
         for e in data["engine"]
     )
@@ -124,8 +130,10 @@ def extract_frame(df: pl.DataFrame) -> pl.DataFrame:
     if not sets or ids.null_count() == n:
         return pl.DataFrame([out_terms, out_kind])
     rules = engine_rules()
-    sub = df.select("path", "query").with_columns(_set=ids, _row=pl.int_range(n, dtype=pl.UInt32)).filter(
-        pl.col("_set").is_not_null()
+    sub = (
+        df.select("path", "query")
+        .with_columns(_set=ids, _row=pl.int_range(n, dtype=pl.UInt32))
+        .filter(pl.col("_set").is_not_null())
     )
     pieces = []
     for set_id, rule_ids in enumerate(sets):

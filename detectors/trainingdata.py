@@ -58,7 +58,7 @@ def evasion(text: str) -> tuple[str, str]:
         kind = "repeat" if len(word) >= 2 else "none"
     if kind == "leet":
         core = word.rstrip("?!.,")
-        words[longest] = core[0] + core[1:-1].translate(_LEET) + core[-1] + word[len(core):]
+        words[longest] = core[0] + core[1:-1].translate(_LEET) + core[-1] + word[len(core) :]
     elif kind == "spaced":
         words[longest] = " ".join(word)
     elif kind == "repeat":
@@ -97,8 +97,9 @@ def generate() -> Iterator[Row]:
         for query in block["queries"]:
             for wrapper in wrappers[block["lang"]][:3]:
                 text = wrapper.format(p=query)
-                yield from emit(Row(text, block["category"], int(block["severity"]), block["lang"], False,
-                                    _split(text), "seed"))
+                yield from emit(
+                    Row(text, block["category"], int(block["severity"]), block["lang"], False, _split(text), "seed")
+                )
     for block in seeds["benign"]:
         lang = block["lang"]
         forms = seeds["benign_wrappers"]["en" if lang == "en" else "other"]
@@ -123,8 +124,12 @@ def write_csv(path: Path = QUERIES_CSV) -> int:
 def read_csv(path: Path = QUERIES_CSV) -> list[Row]:
     """The dataset as rows."""
     with path.open(newline="", encoding="utf-8") as fh:
-        return [Row(r["text"], r["category"], int(r["severity"]), r["language"], r["benign"] == "1", r["split"],
-                    r["source"]) for r in csv.DictReader(fh)]
+        return [
+            Row(
+                r["text"], r["category"], int(r["severity"]), r["language"], r["benign"] == "1", r["split"], r["source"]
+            )
+            for r in csv.DictReader(fh)
+        ]
 
 
 if __name__ == "__main__":

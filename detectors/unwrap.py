@@ -89,7 +89,7 @@ def _unwrap_once(url: str) -> tuple[str | None, str | None]:
             return (inner if "://" in inner else f"https://{inner}"), "google_cache"
     params = dict(parse_qsl(parts.query, keep_blank_values=False))
     is_translate = re.match(r"^translate\.google\.", host) is not None
-    names = ("u", *_PROXY_PARAMS) if is_translate else _PROXY_PARAMS
+    names: tuple[str, ...] = ("u", *_PROXY_PARAMS) if is_translate else _PROXY_PARAMS
     if _is_search_host(host):  # a search *for* a URL is a search, not a wrapper
         names = tuple(n for n in names if n != "q")
     for name in names:
