@@ -1,11 +1,6 @@
-"""Parser test options and fixtures: `--update-goldens` rewrites golden outputs (invariants still checked)."""
-
-from collections.abc import Iterator
+"""Parser test options: `--update-goldens` rewrites golden outputs (invariants still checked)."""
 
 import pytest
-
-import vigil.settings as vigil_settings
-from vigil.settings import Settings
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -18,14 +13,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-@pytest.fixture
-def clean_settings() -> Iterator[Settings]:
-    """Default settings (no ./vigil.toml, no [netsweeper]/[formats]) active for the test, restored after."""
-    previous = vigil_settings._active
-    settings = Settings()
-    vigil_settings.activate(settings)
-    try:
-        yield settings
-    finally:
-        vigil_settings._active = previous
-        vigil_settings._cached_default.cache_clear()
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the `config(table)` marker used by parser configuration tests."""
+    config.addinivalue_line("markers", "config(table): vigil.toml values activated by the `active` fixture")
