@@ -55,11 +55,16 @@ def run_demo(settings: Settings, *, seed: int, scale: float, start: date | None,
     from vigil.demo import generate
     from vigil.demo.generator import STEPS
     from vigil.demo.loader import LoadReport, count_alerts, create_accounts, demo_password, ingest_files
+    from vigil.demo.timetable import school_week
 
     demo_dir = settings.data_dir / "demo"
     start = _resolve_week(demo_dir, seed, scale, start)
+    if not 0 < scale <= 20:
+        raise DemoError(f"--scale {scale} is outside (0, 20]")
+    school_week(start, date.today())  # a bad --start fails here, before any output
+    err = Console(stderr=True)
     with Progress(TextColumn("[bold]generating[/] {task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+                  console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("", total=STEPS)
 
         def step(message: str) -> None:

@@ -73,7 +73,8 @@ def build_timetable(pop: Population, days: list[date], rng: np.random.Generator)
                 block = "sixth" if year >= 12 else "main"
                 size = SIXTH_CLASS if block == "sixth" else MAIN_CLASS
                 shuffled = rng.permutation(np.asarray(members))
-                for start in range(0, len(shuffled), size):
+                # Balanced sets (190 pupils -> 7 sets of 27-28), never a set of one left over.
+                for members_of_set in np.array_split(shuffled, -(-len(shuffled) // size)):
                     rooms = sixth_rooms if block == "sixth" else main_rooms
                     room = int(rooms[used[block] % len(rooms)])
                     used[block] += 1
@@ -82,7 +83,7 @@ def build_timetable(pop: Population, days: list[date], rng: np.random.Generator)
                         {
                             "day": day, "slot": slot.name, "year": year, "block": block, "room": room,
                             "subject": subject, "computers": bool(rng.random() < COMPUTER_USE[subject]),
-                            "members": shuffled[start : start + size].tolist(),
+                            "members": members_of_set.tolist(),
                         }
                     )
     return Timetable(pl.DataFrame(rows, schema_overrides={"members": pl.List(pl.Int64)}))
