@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -10,9 +9,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from cases.errors import AuthFailed, InvalidInput, InvalidTransition, NotFound, NotPermitted
 from vigil.errors import ConfigError, VigilError
-
-if TYPE_CHECKING:
-    from starlette.templating import Jinja2Templates
 
 
 class ApiError(VigilError):
@@ -58,7 +54,7 @@ def wants_html(request: Request) -> bool:
     return not (path.startswith("/api/") or path in ("/healthz", "/metrics", "/openapi.json"))
 
 
-def install(app: FastAPI, templates: Jinja2Templates) -> None:
+def install(app: FastAPI) -> None:
     """Register the one handler for every VigilError."""
 
     async def handle(request: Request, exc: Exception) -> Response:
@@ -67,9 +63,10 @@ def install(app: FastAPI, templates: Jinja2Templates) -> None:
             if code == 401:
                 target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
                 return RedirectResponse(f"/login?next={target}", status_code=303)
-            return templates.TemplateResponse(
-                request, "error.html", {"status": code, "message": str(exc), "principal": None}, status_code=code
-            )
+            from api.ui.common import render  # the UI imports this module; import late
+
+            principal = getattr(request.state, "principal", None)
+            return render(request, "error.html", principal, status_code=code, status=code, message=str(exc))
         headers = {"WWW-Authenticate": "Bearer"} if code == 401 else None
         return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
 

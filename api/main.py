@@ -68,7 +68,7 @@ def create_app(settings: Settings, *, store: CaseStore | None = None, warehouse:
     app.state.metrics = Metrics()
     app.middleware("http")(app.state.metrics.middleware)
     app.middleware("http")(_security_headers)
-    errors.install(app, templates)
+    errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

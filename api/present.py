@@ -46,7 +46,7 @@ def why_text(alert: Mapping[str, Any]) -> str:
     return (
         f"{who} had {hits} {'activity' if hits == 1 else 'activities'} matching {category_words(alert['category'])}"
         f"{span}; the {alert['detector']} detector's rule '{alert['rule']}' flagged it as "
-        f"severity {alert['severity']} ({SEVERITY_WORDS.get(int(alert['severity']), '')})."
+        f"severity {alert['severity']}: {SEVERITY_WORDS.get(int(alert['severity']), '')}."
     )
 
 

@@ -56,7 +56,7 @@ def timeline_svg(
             allowed[i] += 1
         if e.get("origin") in matched:
             marks.append(offset / span)
-    left, right, top, bottom = 44, 12, 26, 34
+    left, right, top, bottom = 44, 26, 26, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([a + b for a, b in zip(allowed, blocked, strict=True)] + [1])
     bar_w = plot_w / n

@@ -35,7 +35,9 @@ def home_for(principal: Principal) -> str:
 
 def nav_for(principal: Principal) -> list[tuple[str, str]]:
     """Navigation links the caller may follow."""
-    return [(href, label) for href, label, perm in NAV if principal.can(perm)]
+    safeguarding = any(scope in ("safeguarding", "all") for scope in principal.alert_visibility().values())
+    # The head teacher's queue is /head; the DSL queue link would only show them the same alerts again.
+    return [(href, label) for href, label, perm in NAV if principal.can(perm) and (href != "/alerts" or safeguarding)]
 
 
 def render(

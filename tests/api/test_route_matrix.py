@@ -148,11 +148,19 @@ def _call(client: TestClient, world: World, role: str, school: str, method: str,
     elif path.endswith("/legal-hold"):
         body = {"hold": True, "why": "matrix test"}
     elif path == "/api/admin/users":
-        body = {"name": f"new-{uuid.uuid4().hex[:8]}", "role": "deputy_dsl", "schools": [school],
-                "password": "password123"}
+        body = {
+            "name": f"new-{uuid.uuid4().hex[:8]}",
+            "role": "deputy_dsl",
+            "schools": [school],
+            "password": "password123",
+        }
     elif path == "/admin/users" and method == "POST":
-        form = {"name": f"new-{uuid.uuid4().hex[:8]}", "role": "deputy_dsl", "school": [school],
-                "password": "password123"}
+        form = {
+            "name": f"new-{uuid.uuid4().hex[:8]}",
+            "role": "deputy_dsl",
+            "school": [school],
+            "password": "password123",
+        }
     elif path in ("/api/token", "/login"):
         form = {"username": who, "password": "correct horse battery"}
     elif path == "/login/totp":

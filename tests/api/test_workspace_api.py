@@ -82,8 +82,9 @@ def _login(client: TestClient, user: str, password: str = PASSWORD) -> TestClien
     page = client.get("/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert csrf
-    r = client.post("/login", data={"username": user, "password": password, "csrf": csrf.group(1)},
-                    follow_redirects=False)
+    r = client.post(
+        "/login", data={"username": user, "password": password, "csrf": csrf.group(1)}, follow_redirects=False
+    )
     assert r.status_code == 303, r.text[:300]
     return client
 
@@ -93,8 +94,11 @@ def test_ui_session_cookie_flags_and_csrf(world: World) -> None:
         page = c.get("/login")
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
         assert csrf
-        r = c.post("/login", data={"username": "dsl-north", "password": PASSWORD, "csrf": csrf.group(1)},
-                   follow_redirects=False)
+        r = c.post(
+            "/login",
+            data={"username": "dsl-north", "password": PASSWORD, "csrf": csrf.group(1)},
+            follow_redirects=False,
+        )
         cookie = r.headers["set-cookie"]
         assert "HttpOnly" in cookie and "Secure" in cookie and "samesite=strict" in cookie.lower()
         assert r.headers["location"] == "/alerts"
@@ -105,10 +109,13 @@ def test_ui_session_cookie_flags_and_csrf(world: World) -> None:
         assert token
         # a form post without (or with a wrong) CSRF token is refused
         assert c.post(f"/alerts/{alert}/notes", data={"body": "x"}, follow_redirects=False).status_code == 403
-        assert c.post(f"/alerts/{alert}/notes", data={"body": "x", "csrf": "forged"},
-                      follow_redirects=False).status_code == 403
-        ok = c.post(f"/alerts/{alert}/notes", data={"body": "spoke to tutor", "csrf": token.group(1)},
-                    follow_redirects=False)
+        assert (
+            c.post(f"/alerts/{alert}/notes", data={"body": "x", "csrf": "forged"}, follow_redirects=False).status_code
+            == 403
+        )
+        ok = c.post(
+            f"/alerts/{alert}/notes", data={"body": "spoke to tutor", "csrf": token.group(1)}, follow_redirects=False
+        )
         assert ok.status_code == 303
         assert "spoke to tutor" in c.get(f"/alerts/{alert}").text
         assert c.get("/network").status_code == 200
@@ -132,24 +139,31 @@ def test_totp_second_factor(world: World) -> None:
     secret = users.enable_totp(world.store, "head-totp")
     with TestClient(world.app, base_url="https://testserver") as c:
         assert c.post("/api/token", data={"username": "head-totp", "password": PASSWORD}).status_code == 401
-        ok = c.post("/api/token", data={"username": "head-totp", "password": PASSWORD,
-                                        "totp": pyotp.TOTP(secret).now()})
+        ok = c.post(
+            "/api/token", data={"username": "head-totp", "password": PASSWORD, "totp": pyotp.TOTP(secret).now()}
+        )
         assert ok.status_code == 200
         page = c.get("/login")
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
         assert csrf
-        r = c.post("/login", data={"username": "head-totp", "password": PASSWORD, "csrf": csrf.group(1)},
-                   follow_redirects=False)
+        r = c.post(
+            "/login",
+            data={"username": "head-totp", "password": PASSWORD, "csrf": csrf.group(1)},
+            follow_redirects=False,
+        )
         assert r.headers["location"].startswith("/login/totp")
         assert c.get("/head", follow_redirects=False).status_code == 303  # half signed in: not yet
         step = c.get("/login/totp")
         token = re.search(r'name="csrf" value="([^"]+)"', step.text)
         assert token
-        bad = c.post("/login/totp", data={"code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111",
-                                          "csrf": token.group(1)})
+        bad = c.post(
+            "/login/totp",
+            data={"code": "000000" if pyotp.TOTP(secret).now() != "000000" else "111111", "csrf": token.group(1)},
+        )
         assert bad.status_code == 401
-        done = c.post("/login/totp", data={"code": pyotp.TOTP(secret).now(), "csrf": token.group(1)},
-                      follow_redirects=False)
+        done = c.post(
+            "/login/totp", data={"code": pyotp.TOTP(secret).now(), "csrf": token.group(1)}, follow_redirects=False
+        )
         assert done.status_code == 303 and done.headers["location"] == "/head"
         assert c.get("/head").status_code == 200
 
@@ -160,8 +174,11 @@ def test_admin_manages_only_own_school_users(client: TestClient, world: World) -
     assert "dsl-north" in names and "dsl-south" not in names
     assert client.post("/api/admin/users/dsl-south/disable", headers=h).status_code == 403
     assert client.get("/api/alerts", headers=h).status_code == 403  # admin sees no safeguarding data
-    created = client.post("/api/admin/users", headers=h, json={"name": "new-deputy", "role": "deputy_dsl",
-                                                               "schools": ["north"], "password": "password123"})
+    created = client.post(
+        "/api/admin/users",
+        headers=h,
+        json={"name": "new-deputy", "role": "deputy_dsl", "schools": ["north"], "password": "password123"},
+    )
     assert created.status_code == 201 and "password" not in created.text
 
 
@@ -170,8 +187,12 @@ def test_errors_are_json_for_api_and_workflow_conflicts_are_409(client: TestClie
     alert = world.alerts["north"]["low"]
     r = client.post(f"/api/alerts/{alert}/close", headers=h, json={"outcome": "nope", "note": "x"})
     assert r.status_code == 422
-    assert client.post(f"/api/alerts/{alert}/close", headers=h,
-                       json={"outcome": "false_positive", "note": "VPN test by IT"}).status_code == 200
+    assert (
+        client.post(
+            f"/api/alerts/{alert}/close", headers=h, json={"outcome": "false_positive", "note": "VPN test by IT"}
+        ).status_code
+        == 200
+    )
     again = client.post(f"/api/alerts/{alert}/close", headers=h, json={"outcome": "false_positive", "note": "x"})
     assert again.status_code == 409 and "closed" in again.json()["detail"]
     assert client.get("/healthz").json()["status"] == "ok"

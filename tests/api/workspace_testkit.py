@@ -59,11 +59,20 @@ def seed(data_dir: Path, *, cookie_secure: bool = True, url: str | None = None) 
         for role in ROLES:
             name = f"{role.replace('_', '-')}-{school}"
             world.user_ids[name] = users.create_user(store, name, role, [school], PASSWORD)
-        top = synthetic_alert(school, "pupil.one", "suicide_self_harm", now - timedelta(hours=3), severity=5,
-                              hits=4, seq=1)
+        top = synthetic_alert(
+            school, "pupil.one", "suicide_self_harm", now - timedelta(hours=3), severity=5, hits=4, seq=1
+        )
         esc = synthetic_alert(school, "pupil.two", "bullying", now - timedelta(hours=30), severity=3, seq=2)
-        staff = synthetic_alert(school, "teacher.x", "pornography", now - timedelta(hours=5), severity=4,
-                                subject_kind="staff", detector="categories", seq=3)
+        staff = synthetic_alert(
+            school,
+            "teacher.x",
+            "pornography",
+            now - timedelta(hours=5),
+            severity=4,
+            subject_kind="staff",
+            detector="categories",
+            seq=3,
+        )
         low = synthetic_alert(school, "pupil.one", "circumvention", now - timedelta(days=3), severity=2, seq=4)
         store.upsert_alerts([top, esc, staff, low])
         workflow.escalate(store, esc.id, f"dsl-{school}", note="Seen twice this week; head teacher to decide.")

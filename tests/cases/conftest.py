@@ -26,8 +26,9 @@ def pg_server() -> str | None:
         engine.dispose()
         return PG_ADMIN
     except sa.exc.OperationalError as exc:
-        warnings.warn(f"PostgreSQL at 127.0.0.1:5432 unreachable, PostgreSQL case-store tests skip: {exc}",
-                      stacklevel=1)
+        warnings.warn(
+            f"PostgreSQL at 127.0.0.1:5432 unreachable, PostgreSQL case-store tests skip: {exc}", stacklevel=1
+        )
         return None
 
 

@@ -17,13 +17,34 @@ from detectors.base import Alert
 T0 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 
 
-def _alert(keys: tuple[str, ...], *, severity: int = 3, ts: datetime = T0, last: datetime | None = None,
-           subject_kind: str = "pupil", user: str = "pupil.a") -> Alert:
-    return Alert(school="s1", ts=ts, last_ts=last or ts, user=user, client_ip="10.0.0.9", detector="keywords",
-                 rule="r1", category="bullying", severity=severity, title=f"sev {severity}",
-                 evidence={"events": [{"ts": ts.isoformat(), "origin": k, "url": f"https://x/{k}"} for k in keys],
-                           "matched": "nasty words", "search_terms": [f"q-{k}" for k in keys]},
-                 event_keys=keys, subject_kind=subject_kind)  # type: ignore[arg-type]
+def _alert(
+    keys: tuple[str, ...],
+    *,
+    severity: int = 3,
+    ts: datetime = T0,
+    last: datetime | None = None,
+    subject_kind: str = "pupil",
+    user: str = "pupil.a",
+) -> Alert:
+    return Alert(
+        school="s1",
+        ts=ts,
+        last_ts=last or ts,
+        user=user,
+        client_ip="10.0.0.9",
+        detector="keywords",
+        rule="r1",
+        category="bullying",
+        severity=severity,
+        title=f"sev {severity}",
+        evidence={
+            "events": [{"ts": ts.isoformat(), "origin": k, "url": f"https://x/{k}"} for k in keys],
+            "matched": "nasty words",
+            "search_terms": [f"q-{k}" for k in keys],
+        },
+        event_keys=keys,
+        subject_kind=subject_kind,
+    )  # type: ignore[arg-type]
 
 
 def _row(store: CaseStore, alert_id: str) -> dict[str, object]:
@@ -36,8 +57,16 @@ def test_migrations_create_schema_and_are_idempotent(store: CaseStore) -> None:
     store.migrate()  # second run is a no-op
     assert store.revision() == "0001"
     names = set(sa.inspect(store.engine).get_table_names())
-    assert {"schools", "users", "user_roles", "alerts", "alert_notes", "alert_attachments", "audit",
-            "sessions"} <= names
+    assert {
+        "schools",
+        "users",
+        "user_roles",
+        "alerts",
+        "alert_notes",
+        "alert_attachments",
+        "audit",
+        "sessions",
+    } <= names
 
 
 def test_upsert_same_alerts_twice_gives_same_rows(store: CaseStore) -> None:
@@ -122,8 +151,9 @@ def test_staff_alerts_cannot_be_escalated_and_stay_out_of_the_dsl_queue(store: C
 
 
 def test_queue_order_filters_and_counts(store: CaseStore) -> None:
-    alerts = [synthetic_alert("s1", f"p{i}", "drugs", T0 + timedelta(days=i), severity=1 + i % 5, seq=i)
-              for i in range(10)]
+    alerts = [
+        synthetic_alert("s1", f"p{i}", "drugs", T0 + timedelta(days=i), severity=1 + i % 5, seq=i) for i in range(10)
+    ]
     store.upsert_alerts(alerts)
     rows, total = store.list_alerts(AlertQuery(visibility={"s1": "all"}, limit=3))
     assert total == 10 and len(rows) == 3

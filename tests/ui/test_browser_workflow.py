@@ -1,0 +1,90 @@
+"""Playwright + Debian chromium: DSL escalates the top alert; the head teacher sees it; the network manager
+gets the 403 page. Screenshots go to test-artifacts/ui/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from workspace_testkit import PASSWORD, World
+
+pytestmark = pytest.mark.realparts
+
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "ui"
+
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def _login(browser: Browser, base: str, user: str) -> Page:
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
+    page = ctx.new_page()
+    page.on("dialog", lambda d: d.accept())
+    page.goto(base + "/")
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    return page
+
+
+def test_dsl_escalates_head_sees_it_network_manager_cannot(browser: Browser, served: tuple[str, World]) -> None:
+    base, world = served
+    top = world.alerts["north"]["top"]
+
+    page = _login(browser, base, "dsl-north")
+    expect(page).to_have_url(f"{base}/alerts")
+    expect(page.locator("table.queue tbody tr").first).to_contain_text("Suicide or self-harm")
+    page.screenshot(path=str(ARTIFACTS / "1-dsl-queue.png"), full_page=True)
+
+    page.locator("table.queue tbody tr").first.get_by_role("link").click()
+    expect(page).to_have_url(f"{base}/alerts/{top}")
+    chart = page.locator("#timeline-chart svg.timeline")
+    expect(chart).to_be_visible()
+    assert page.locator("#timeline-chart rect.allowed").count() > 10
+    assert page.locator("#timeline-chart path.match").count() >= 1
+    blurred = page.locator(".why .sensitive").first
+    assert "blur" in blurred.evaluate("e => getComputedStyle(e).filter")
+    page.screenshot(path=str(ARTIFACTS / "2-dsl-alert-detail.png"), full_page=True)
+
+    page.get_by_label("Why (required)").fill("Searches about self-harm over an hour; needs the head today.")
+    page.get_by_role("button", name="Escalate").click()
+    expect(page.locator(".notice")).to_contain_text("escalated")
+    page.screenshot(path=str(ARTIFACTS / "3-dsl-escalated.png"), full_page=True)
+    page.context.close()
+
+    head = _login(browser, base, "head-teacher-north")
+    expect(head).to_have_url(f"{base}/head")
+    row = head.locator(f"a[href='/alerts/{top}']")
+    expect(row).to_be_visible()
+    head.screenshot(path=str(ARTIFACTS / "4-head-escalations.png"), full_page=True)
+    row.click()
+    expect(head.locator("h1")).to_contain_text("Suicide or self-harm")
+    expect(head.locator(".facts")).to_contain_text("escalated")
+    head.screenshot(path=str(ARTIFACTS / "5-head-alert.png"), full_page=True)
+    head.context.close()
+
+    nm = _login(browser, base, "network-manager-north")
+    expect(nm).to_have_url(f"{base}/network")
+    nm.screenshot(path=str(ARTIFACTS / "6-network-health.png"), full_page=True)
+    response = nm.goto(f"{base}/alerts/{top}")
+    assert response is not None and response.status == 403
+    expect(nm.locator("h1")).to_have_text("Not permitted")
+    assert "pupil.one" not in nm.content()
+    nm.screenshot(path=str(ARTIFACTS / "7-network-manager-403.png"), full_page=True)
+    nm.context.close()
