@@ -34,7 +34,11 @@ def test_generate_only_then_a_conflicting_rerun_is_refused(tmp_path: Path) -> No
     assert done.returncode == 0, done.stderr
     logs = data / "demo" / "logs"
     assert {p.name for p in logs.iterdir()} >= {
-        "netsweeper-requests.log", "e2guardian-access.log", "fortigate.log", "README.txt", "ledger.json"
+        "netsweeper-requests.log",
+        "e2guardian-access.log",
+        "fortigate.log",
+        "README.txt",
+        "ledger.json",
     }
     assert "SYNTHETIC" in (logs / "README.txt").read_text()
     assert "1,200 pupils, 120 staff" in done.stdout
@@ -59,9 +63,7 @@ def test_full_demo_loads_and_a_rerun_is_idempotent(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "Demo password: demo-password-1" in first.stdout
     assert "dsl (dsl)" in first.stdout and "netmgr (network_manager)" in first.stdout
-    lines = sum(
-        len(p.read_text().splitlines()) for p in (data / "demo" / "logs").glob("*.log")
-    )
+    lines = sum(len(p.read_text().splitlines()) for p in (data / "demo" / "logs").glob("*.log"))
     assert _stored(data) == lines
 
     second = _vigil(tmp_path, *args)

@@ -20,7 +20,12 @@ def _concerning(demo_week: DemoResult) -> list[Episode]:
 def test_ledger_covers_the_planned_categories(demo_week: DemoResult) -> None:
     cats = {e.category for e in _concerning(demo_week)}
     assert cats == {
-        "suicide_self_harm", "extremism", "sexual_exploitation", "bullying", "eating_disorders", "circumvention"
+        "suicide_self_harm",
+        "extremism",
+        "sexual_exploitation",
+        "bullying",
+        "eating_disorders",
+        "circumvention",
     }
     assert cats <= set(CATEGORIES)
     # A few episodes, not a flood: one or two pupils per concern.
@@ -79,7 +84,10 @@ def test_benign_look_alikes_are_whole_classes_in_one_room(
 ) -> None:
     benign = {e.name: e for e in demo_week.ledger if e.benign}
     assert set(benign) == {
-        "history_extremism_lesson", "computing_kill_process", "english_romeo_juliet", "pshe_help_seeking"
+        "history_extremism_lesson",
+        "computing_kill_process",
+        "english_romeo_juliet",
+        "pshe_help_seeking",
     }
     assert "kill a process linux" in benign["computing_kill_process"].terms
     assert "romeo and juliet suicide scene" in benign["english_romeo_juliet"].terms

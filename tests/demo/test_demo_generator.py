@@ -32,7 +32,9 @@ def _local_times(demo_week: DemoResult) -> pl.Series:
             .dt.convert_time_zone("Europe/London")
             .dt.replace_time_zone(None)
             .dt.cast_time_unit("us"),
-            (fg_local.struct.field("d") + " " + fg_local.struct.field("t")).str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us"),
+            (fg_local.struct.field("d") + " " + fg_local.struct.field("t")).str.to_datetime(
+                "%Y-%m-%d %H:%M:%S", time_unit="us"
+            ),
         ]
     )
 

@@ -49,8 +49,16 @@ def _resolve_week(demo_dir: Path, seed: int, scale: float, start: date | None) -
     return date.fromisoformat(str(previous[2]))
 
 
-def run_demo(settings: Settings, *, seed: int, scale: float, start: date | None, ingest: bool,
-             password: str | None, console: Console) -> None:
+def run_demo(
+    settings: Settings,
+    *,
+    seed: int,
+    scale: float,
+    start: date | None,
+    ingest: bool,
+    password: str | None,
+    console: Console,
+) -> None:
     """Generate, ingest, create accounts and print the summary (the body of `vigil demo`)."""
     from vigil.demo import generate
     from vigil.demo.generator import STEPS
@@ -63,8 +71,14 @@ def run_demo(settings: Settings, *, seed: int, scale: float, start: date | None,
         raise DemoError(f"--scale {scale} is outside (0, 20]")
     school_week(start, date.today())  # a bad --start fails here, before any output
     err = Console(stderr=True)
-    with Progress(TextColumn("[bold]generating[/] {task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=err, transient=True, disable=not err.is_terminal) as bar:
+    with Progress(
+        TextColumn("[bold]generating[/] {task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
         task = bar.add_task("", total=STEPS)
 
         def step(message: str) -> None:
@@ -87,8 +101,9 @@ def run_demo(settings: Settings, *, seed: int, scale: float, start: date | None,
     _print_summary(console, settings, result, report, password or demo_password(seed), ingest)
 
 
-def _print_summary(console: Console, settings: Settings, result: object, report: object, password: str,
-                   ingested: bool) -> None:
+def _print_summary(
+    console: Console, settings: Settings, result: object, report: object, password: str, ingested: bool
+) -> None:
     from vigil.demo.generator import DemoResult
     from vigil.demo.loader import LoadReport, warehouse_counts
 
@@ -98,8 +113,12 @@ def _print_summary(console: Console, settings: Settings, result: object, report:
         files.add_column(col, justify="right" if col in ("lines", "events", "rejects", "alerts") else "left")
     for fmt, path in result.files.items():
         got = report.ingest.get(fmt, {})
-        files.add_row(fmt, path.name, f"{result.lines[fmt]:,}", *(f"{got[k]:,}" if k in got else "-"
-                                                                    for k in ("events", "rejects", "alerts")))
+        files.add_row(
+            fmt,
+            path.name,
+            f"{result.lines[fmt]:,}",
+            *(f"{got[k]:,}" if k in got else "-" for k in ("events", "rejects", "alerts")),
+        )
     console.print(files)
     if ingested and report.ingest:
         stored = warehouse_counts(settings)
@@ -125,8 +144,9 @@ def _print_summary(console: Console, settings: Settings, result: object, report:
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     if report.accounts:
-        names = ", ".join(f"{login} ({role}{'' if how == 'created' else ', existing'})"
-                          for login, role, how in report.accounts)
+        names = ", ".join(
+            f"{login} ({role}{'' if how == 'created' else ', existing'})" for login, role, how in report.accounts
+        )
         console.print(f"Demo accounts for demo-academy: {names}")
         console.print(f"Demo password: [bold]{password}[/] (demo only; change or delete these accounts in earnest use)")
 
@@ -173,7 +193,14 @@ def register(app: typer.Typer) -> None:
             settings = settings.model_copy(update={"data_dir": data})
             activate(settings)
         console = Console()
-        run_demo(settings, seed=seed, scale=scale, start=_parse_start(start), ingest=not generate_only,
-                 password=password, console=console)
+        run_demo(
+            settings,
+            seed=seed,
+            scale=scale,
+            start=_parse_start(start),
+            ingest=not generate_only,
+            password=password,
+            console=console,
+        )
         if serve and not generate_only:
             _serve(settings, host or settings.host, port or settings.port, console)

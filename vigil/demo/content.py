@@ -101,14 +101,19 @@ def add_content(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
         .join(queries, on="query", how="left", maintain_order="left")
     )
     searching = pl.col("engine") >= 0
-    page_url = pl.lit("https://") + pl.col("host") + pl.col("tpl").str.replace_all(
-        "{id}", pl.col("rid").cast(pl.String), literal=True
+    page_url = (
+        pl.lit("https://")
+        + pl.col("host")
+        + pl.col("tpl").str.replace_all("{id}", pl.col("rid").cast(pl.String), literal=True)
     )
     df = df.with_columns(
         url=pl.when(searching).then(pl.col("e_prefix") + pl.col("q_enc") + pl.col("e_suffix")).otherwise(page_url),
         host=pl.when(searching).then(pl.col("e_host")).otherwise(pl.col("host")),
-        cat=pl.when(searching & pl.col("e_host").str.contains("youtube")).then(pl.lit("video"))
-        .when(searching).then(pl.lit("search")).otherwise(pl.col("cat")),
+        cat=pl.when(searching & pl.col("e_host").str.contains("youtube"))
+        .then(pl.lit("video"))
+        .when(searching)
+        .then(pl.lit("search"))
+        .otherwise(pl.col("cat")),
         kind=pl.when(searching).then(pl.lit("search")).otherwise(pl.lit("page")),
         referrer=pl.lit(None, pl.String),
     )
@@ -129,8 +134,7 @@ def _assets(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     return pages.with_columns(
         t=pl.col("t") + pl.Series(rng.integers(40_000, 900_000, n)),
         referrer=pl.col("url"),
-        url=pl.lit("https://") + pl.col("asset_host") + pl.lit("/s/") + pl.col("rid").cast(pl.String)
-        + pl.Series(ext),
+        url=pl.lit("https://") + pl.col("asset_host") + pl.lit("/s/") + pl.col("rid").cast(pl.String) + pl.Series(ext),
         host=pl.col("asset_host"),
         kind=pl.lit("asset"),
     )

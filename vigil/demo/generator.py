@@ -30,8 +30,7 @@ from vigil.demo.timetable import school_week
 from vigil.demo.traffic import build_timetable, ordinary_requests
 
 SCHOOL = "demo-academy"
-FILES = {"netsweeper": "netsweeper-requests.log", "e2guardian": "e2guardian-access.log",
-         "fortigate": "fortigate.log"}
+FILES = {"netsweeper": "netsweeper-requests.log", "e2guardian": "e2guardian-access.log", "fortigate": "fortigate.log"}
 QUIC_SHARE = 0.03  # phone requests preceded by a denied QUIC (UDP/443) attempt on the FortiGate
 README = """SYNTHETIC demo logs written by `vigil demo` (seed {seed}, scale {scale}, week of {monday}).
 Every person, address, search and episode in these files is invented; none comes from a real school.
@@ -69,8 +68,15 @@ def _rng(seed: int, stage: int) -> np.random.Generator:
 STEPS = 8
 
 
-def generate(out_dir: Path, *, seed: int = 7, scale: float = 1.0, start: date | None = None,
-             today: date | None = None, progress: Progress | None = None) -> DemoResult:
+def generate(
+    out_dir: Path,
+    *,
+    seed: int = 7,
+    scale: float = 1.0,
+    start: date | None = None,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> DemoResult:
     """Write the week's three log files (and README, ledger) under `out_dir`; return what was written."""
     if not 0 < scale <= 20:
         raise DemoError(f"--scale {scale} is outside (0, 20]")
@@ -115,21 +121,31 @@ def _write_lines(lines: pl.Series, path: Path) -> None:
         raise DemoError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def _fortigate(events: pl.DataFrame, planter: Planter, pop: Population, days: list[date],
-               rng: np.random.Generator) -> pl.DataFrame:
+def _fortigate(
+    events: pl.DataFrame, planter: Planter, pop: Population, days: list[date], rng: np.random.Generator
+) -> pl.DataFrame:
     """Web filter (staff), DNS (everyone, plus planted lookups) and denied traffic (QUIC noise, planted)."""
     who = people(pop).select("person", "user", "group", "wifi_ip")
     web = formats.fortigate_webfilter(events.filter(pl.col("device") == "fortigate"))
     dns = formats.dns_lookups(events, rng)
     planted_dns = _planted(planter.dns_rows, who, days, rng).join(
         events.select("host", "dst_ip", "fg_id", "fg_desc").unique("host").sort("host"),
-        left_on="qname", right_on="host", how="left",
+        left_on="qname",
+        right_on="host",
+        how="left",
     )
     dns = pl.concat([dns, planted_dns.select(dns.columns)], how="vertical_relaxed")
     phones = events.filter(pl.col("ua") == 2)
     quic = phones.filter(pl.Series(rng.random(phones.height) < QUIC_SHARE)).select(
-        ts=pl.col("ts") - pl.duration(milliseconds=120), client_ip="client_ip", user="user", group="group",
-        dst_ip="dst_ip", dst_port=pl.lit(443), proto=pl.lit(17), service=pl.lit("QUIC"), fw_action=pl.lit("deny"),
+        ts=pl.col("ts") - pl.duration(milliseconds=120),
+        client_ip="client_ip",
+        user="user",
+        group="group",
+        dst_ip="dst_ip",
+        dst_port=pl.lit(443),
+        proto=pl.lit(17),
+        service=pl.lit("QUIC"),
+        fw_action=pl.lit("deny"),
         sport="sport",
     )
     planted_fw = _planted(planter.firewall_rows, who, days, rng)
@@ -137,12 +153,14 @@ def _fortigate(events: pl.DataFrame, planter: Planter, pop: Population, days: li
     return pl.concat([web, formats.fortigate_dns(dns), formats.fortigate_traffic(fw)])
 
 
-def _planted(rows: list[dict[str, object]], who: pl.DataFrame, days: list[date],
-             rng: np.random.Generator) -> pl.DataFrame:
+def _planted(
+    rows: list[dict[str, object]], who: pl.DataFrame, days: list[date], rng: np.random.Generator
+) -> pl.DataFrame:
     """Planted firewall/DNS rows with UTC time, Wi-Fi address and identity attached."""
     frame = pl.DataFrame(rows)
-    midnight = pl.Series([datetime(days[d].year, days[d].month, days[d].day) for d in frame["day"]],
-                         dtype=pl.Datetime("us"))
+    midnight = pl.Series(
+        [datetime(days[d].year, days[d].month, days[d].day) for d in frame["day"]], dtype=pl.Datetime("us")
+    )
     return (
         frame.with_columns(local=midnight + pl.duration(microseconds=pl.col("t")))
         .join(who, on="person", how="left", maintain_order="left")

@@ -60,9 +60,21 @@ class Planter:
         row = pool.row(int(self.rng.integers(0, pool.height)), named=True)
         return STAFF_OFFSET + int(row["idx"]), str(row["user"])
 
-    def visit(self, person: int, day: int, at: str, url: str, *, cat: str | None = None, where: str = "wifi",
-              action: str | None = None, reason: str | None = None, device: str | None = None,
-              method: str = "GET", ua: str = "phone") -> str:
+    def visit(
+        self,
+        person: int,
+        day: int,
+        at: str,
+        url: str,
+        *,
+        cat: str | None = None,
+        where: str = "wifi",
+        action: str | None = None,
+        reason: str | None = None,
+        device: str | None = None,
+        method: str = "GET",
+        ua: str = "phone",
+    ) -> str:
         """One request at local `HH:MM[:SS]` on school day `day` (0 = Monday); returns the URL."""
         host = (urlsplit(url).hostname or "").lower()
         category = cat or _SITE_CAT.get(host, "uncategorised")
@@ -70,11 +82,23 @@ class Planter:
         b, c, d = self._where(person, day, t // 1_000_000, where)
         self.rows.append(
             {
-                "day": day, "t": t, "person": person,
-                "b": b, "c": c, "d": d, "ctx": CTX["staff" if person >= STAFF_OFFSET else "free"],
-                "ua": UA["desktop" if where in ("library", "lesson") else ua], "url": url, "host": host,
-                "cat": category, "kind": "scenario", "referrer": None, "method": method,
-                "force_action": action, "force_reason": reason, "force_device": device,
+                "day": day,
+                "t": t,
+                "person": person,
+                "b": b,
+                "c": c,
+                "d": d,
+                "ctx": CTX["staff" if person >= STAFF_OFFSET else "free"],
+                "ua": UA["desktop" if where in ("library", "lesson") else ua],
+                "url": url,
+                "host": host,
+                "cat": category,
+                "kind": "scenario",
+                "referrer": None,
+                "method": method,
+                "force_action": action,
+                "force_reason": reason,
+                "force_device": device,
             }
         )
         return url
@@ -84,19 +108,32 @@ class Planter:
         seconds = hm(f"{parts[0]}:{parts[1]}") + (int(parts[2]) if len(parts) > 2 else int(self.rng.integers(0, 59)))
         return seconds * 1_000_000 + int(self.rng.integers(0, 999_999))
 
-    def connection(self, person: int, day: int, at: str, dst_ip: str, dst_port: int, proto: int,
-                   service: str, action: str = "deny") -> None:
+    def connection(
+        self, person: int, day: int, at: str, dst_ip: str, dst_port: int, proto: int, service: str, action: str = "deny"
+    ) -> None:
         """A firewall session (FortiGate forward traffic) from the person's Wi-Fi lease, e.g. a VPN attempt."""
-        self.firewall_rows.append({"day": day, "t": self._local_us(at), "person": person, "dst_ip": dst_ip,
-                                   "dst_port": dst_port, "proto": proto, "service": service, "fw_action": action})
+        self.firewall_rows.append(
+            {
+                "day": day,
+                "t": self._local_us(at),
+                "person": person,
+                "dst_ip": dst_ip,
+                "dst_port": dst_port,
+                "proto": proto,
+                "service": service,
+                "fw_action": action,
+            }
+        )
 
     def lookup(self, person: int, day: int, at: str, qname: str, action: str = "pass") -> None:
         """A DNS query seen by the FortiGate DNS filter from the person's Wi-Fi lease."""
-        self.dns_rows.append({"day": day, "t": self._local_us(at), "person": person, "qname": qname,
-                              "dns_action": action})
+        self.dns_rows.append(
+            {"day": day, "t": self._local_us(at), "person": person, "qname": qname, "dns_action": action}
+        )
 
-    def search(self, person: int, day: int, at: str, query: str, *, engine: str = "www.google.co.uk",
-               **kwargs: Any) -> str:
+    def search(
+        self, person: int, day: int, at: str, query: str, *, engine: str = "www.google.co.uk", **kwargs: Any
+    ) -> str:
         """A search on one of the demo engines; returns the URL."""
         cat = "video" if "youtube" in engine else "search"
         return self.visit(person, day, at, search_url(engine, query), cat=cat, **kwargs)
@@ -116,8 +153,7 @@ class Planter:
 
     def lesson_of(self, person: int, day: int, seconds: int) -> dict[str, object] | None:
         """The lesson a pupil is in at that moment, if any."""
-        slot = next((s.name for s in SLOT_BY_NAME.values() if s.kind == "lesson" and s.start <= seconds < s.end),
-                    None)
+        slot = next((s.name for s in SLOT_BY_NAME.values() if s.kind == "lesson" and s.start <= seconds < s.end), None)
         if slot is None:
             return None
         found = self.tt.lessons.filter(
@@ -128,9 +164,22 @@ class Planter:
     def frame(self) -> pl.DataFrame:
         """The planted rows as a frame matching the ordinary request frame plus the force_* columns."""
         schema = {
-            "day": pl.Int64, "t": pl.Int64, "person": pl.Int64, "b": pl.Int64, "c": pl.Int64, "d": pl.Int64,
-            "ctx": pl.Int64, "ua": pl.Int64, "url": pl.String, "host": pl.String, "cat": pl.String,
-            "kind": pl.String, "referrer": pl.String, "method": pl.String, "force_action": pl.String,
-            "force_reason": pl.String, "force_device": pl.String,
+            "day": pl.Int64,
+            "t": pl.Int64,
+            "person": pl.Int64,
+            "b": pl.Int64,
+            "c": pl.Int64,
+            "d": pl.Int64,
+            "ctx": pl.Int64,
+            "ua": pl.Int64,
+            "url": pl.String,
+            "host": pl.String,
+            "cat": pl.String,
+            "kind": pl.String,
+            "referrer": pl.String,
+            "method": pl.String,
+            "force_action": pl.String,
+            "force_reason": pl.String,
+            "force_device": pl.String,
         }
         return pl.DataFrame(self.rows, schema=schema)

@@ -53,8 +53,12 @@ def _dst_ips(hosts: pl.Series) -> pl.Series:
 def resolve(frame: pl.DataFrame, pop: Population, days: list[date], rng: np.random.Generator) -> pl.DataFrame:
     """Attach identities, addresses, UTC time, device, and each filter's decision to every request."""
     midnights = pl.DataFrame(
-        {"day": np.arange(len(days) + 1), "midnight": [datetime(d.year, d.month, d.day) for d in
-                                                       [*days, days[-1].fromordinal(days[-1].toordinal() + 1)]]}
+        {
+            "day": np.arange(len(days) + 1),
+            "midnight": [
+                datetime(d.year, d.month, d.day) for d in [*days, days[-1].fromordinal(days[-1].toordinal() + 1)]
+            ],
+        }
     ).with_columns(pl.col("midnight").dt.cast_time_unit("us"))
     machine = pl.col("person") >= MACHINE_BASE
     df = (
@@ -66,20 +70,28 @@ def resolve(frame: pl.DataFrame, pop: Population, days: list[date], rng: np.rand
             .then(pl.format("10.{}.{}.{}", pl.col("b"), pl.col("c"), pl.col("d")))
             .otherwise(pl.col("wifi_ip")),
             client_name=pl.when(machine)
-            .then(pl.format("WS-M{}-{}", pl.col("c").cast(pl.String).str.zfill(2),
-                            (pl.col("d") - 10).cast(pl.String).str.zfill(2)))
+            .then(
+                pl.format(
+                    "WS-M{}-{}",
+                    pl.col("c").cast(pl.String).str.zfill(2),
+                    (pl.col("d") - 10).cast(pl.String).str.zfill(2),
+                )
+            )
             .otherwise(pl.col("user")),
             local=pl.col("midnight") + pl.duration(microseconds=pl.col("t")),
         )
         .with_columns(
-            ts=pl.col("local").dt.replace_time_zone(TZ, ambiguous="earliest", non_existent="null")
+            ts=pl.col("local")
+            .dt.replace_time_zone(TZ, ambiguous="earliest", non_existent="null")
             .dt.convert_time_zone("UTC"),
             device=pl.coalesce(pl.col("force_device"), pl.col("audience").replace_strict(DEVICE_OF)),
         )
     )
     # Each person keeps one browser of their device kind all week.
-    df = df.with_columns(ua_variant=pl.col("person") % pl.col("ua").replace_strict(
-        {i: len(USER_AGENTS[k]) for i, k in enumerate(UA_KINDS)}, return_dtype=pl.Int64))
+    df = df.with_columns(
+        ua_variant=pl.col("person")
+        % pl.col("ua").replace_strict({i: len(USER_AGENTS[k]) for i, k in enumerate(UA_KINDS)}, return_dtype=pl.Int64)
+    )
     df = df.join(_ua_table(), on=["ua", "ua_variant"], how="left", maintain_order="left")
     return _decide(df, rng)
 
@@ -90,15 +102,18 @@ def _decide(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     for audience, blocked_cats in BLOCKED.items():
         aud = pl.col("audience").replace({"machine": "pupil"}) == audience
         policy = (
-            pl.when(aud & pl.col("cat").is_in(list(blocked_cats))).then(pl.lit("blocked"))
-            .when(aud & pl.col("cat").is_in(list(WARNED[audience]))).then(pl.lit("warned"))
+            pl.when(aud & pl.col("cat").is_in(list(blocked_cats)))
+            .then(pl.lit("blocked"))
+            .when(aud & pl.col("cat").is_in(list(WARNED[audience])))
+            .then(pl.lit("warned"))
             .otherwise(policy)
         )
     df = df.with_columns(action=pl.coalesce(pl.col("force_action"), policy))
     # e2guardian and FortiGate have no warn-and-proceed page in this school's set-up: warnings are Netsweeper's.
     df = df.with_columns(
         action=pl.when((pl.col("action") == "warned") & (pl.col("device") != "netsweeper"))
-        .then(pl.lit("allowed")).otherwise(pl.col("action"))
+        .then(pl.lit("allowed"))
+        .otherwise(pl.col("action"))
     )
     warned = df.filter(pl.col("action") == "warned")
     proceeded = _proceeds(warned, rng)
@@ -119,9 +134,11 @@ def _decide(df: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     return (
         df.join(cats, on="cat", how="left", maintain_order="left")
         .with_columns(
-            status=pl.when(blocked).then(403).when(pl.col("action") == "warned").then(200).otherwise(
-                pl.when(pl.col("method") == "POST").then(302).otherwise(200)
-            ),
+            status=pl.when(blocked)
+            .then(403)
+            .when(pl.col("action") == "warned")
+            .then(200)
+            .otherwise(pl.when(pl.col("method") == "POST").then(302).otherwise(200)),
             bytes_in=pl.when(blocked).then(pl.Series(rng.integers(900, 2400, n))).otherwise(pl.Series(size)),
             bytes_out=pl.Series(rng.integers(300, 1800, n)),
             duration_ms=pl.when(blocked).then(0).otherwise(pl.Series(rng.integers(8, 900, n))),

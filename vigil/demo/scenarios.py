@@ -67,10 +67,14 @@ def claim_lesson(tt: Timetable, p: Planter, year: int, subject: str, day: int) -
     """Turn one of `year`'s lessons on `day` into a computer-room `subject` lesson; return it."""
     rows = tt.lessons.with_row_index("row").filter((pl.col("year") == year) & (pl.col("day") == day))
     pick = rows.row(int(p.rng.integers(0, rows.height)), named=True)
-    lessons = tt.lessons.with_row_index("row").with_columns(
-        subject=pl.when(pl.col("row") == pick["row"]).then(pl.lit(subject)).otherwise(pl.col("subject")),
-        computers=pl.when(pl.col("row") == pick["row"]).then(True).otherwise(pl.col("computers")),
-    ).drop("row")
+    lessons = (
+        tt.lessons.with_row_index("row")
+        .with_columns(
+            subject=pl.when(pl.col("row") == pick["row"]).then(pl.lit(subject)).otherwise(pl.col("subject")),
+            computers=pl.when(pl.col("row") == pick["row"]).then(True).otherwise(pl.col("computers")),
+        )
+        .drop("row")
+    )
     pick["subject"] = subject
     return Timetable(lessons), pick
 
@@ -87,30 +91,75 @@ def _cohort(p: Planter, lesson: dict[str, object], name: str, queries: tuple[str
         at = f"{minute // 60:02d}:{minute % 60:02d}"
         p.search(person, day, at, queries[i % len(queries)], where="lesson")
         users.append(str(p.pop.pupils["user"][person]))
-    return Episode(name, "benign", True, tuple(users), "pupil", device, (day,), queries,
-                   note=f"{lesson['subject']} lesson, room {lesson['block']} {lesson['room']}, {slot.name}",
-                   rows=len(p.rows) - before)
+    return Episode(
+        name,
+        "benign",
+        True,
+        tuple(users),
+        "pupil",
+        device,
+        (day,),
+        queries,
+        note=f"{lesson['subject']} lesson, room {lesson['block']} {lesson['room']}, {slot.name}",
+        rows=len(p.rows) - before,
+    )
 
 
 def plant_all(p: Planter, tt: Timetable) -> tuple[Timetable, list[Episode]]:
     """Plant every episode and look-alike; return the (possibly re-subjected) timetable and the ledger."""
     taken: set[str] = set()
     ledger = [
-        _self_harm(p, taken), _self_harm_sixth(p, taken), _extremism(p, taken), _grooming(p, taken),
-        *_bullying(p, taken), _eating_disorder(p, taken), _circumvention(p, taken), _staff(p),
+        _self_harm(p, taken),
+        _self_harm_sixth(p, taken),
+        _extremism(p, taken),
+        _grooming(p, taken),
+        *_bullying(p, taken),
+        _eating_disorder(p, taken),
+        _circumvention(p, taken),
+        _staff(p),
     ]
     for year, subject, day, name, queries, device in (
-        (10, "history", TUE, "history_extremism_lesson",
-         ("what is extremism", "far right extremism in the uk", "how did the nazis use propaganda",
-          "radicalisation definition"), "netsweeper"),
-        (12, "computing", WED, "computing_kill_process",
-         ("kill a process linux", "kill -9 command", "how to kill a python process"), "e2guardian"),
-        (11, "english", THU, "english_romeo_juliet",
-         ("romeo and juliet suicide scene", "why does juliet kill herself", "romeo and juliet act 5 scene 3 analysis"),
-         "netsweeper"),
-        (9, "pshe", FRI, "pshe_help_seeking",
-         ("self harm support for young people", "childline", "how to help a friend who is self harming"),
-         "netsweeper"),
+        (
+            10,
+            "history",
+            TUE,
+            "history_extremism_lesson",
+            (
+                "what is extremism",
+                "far right extremism in the uk",
+                "how did the nazis use propaganda",
+                "radicalisation definition",
+            ),
+            "netsweeper",
+        ),
+        (
+            12,
+            "computing",
+            WED,
+            "computing_kill_process",
+            ("kill a process linux", "kill -9 command", "how to kill a python process"),
+            "e2guardian",
+        ),
+        (
+            11,
+            "english",
+            THU,
+            "english_romeo_juliet",
+            (
+                "romeo and juliet suicide scene",
+                "why does juliet kill herself",
+                "romeo and juliet act 5 scene 3 analysis",
+            ),
+            "netsweeper",
+        ),
+        (
+            9,
+            "pshe",
+            FRI,
+            "pshe_help_seeking",
+            ("self harm support for young people", "childline", "how to help a friend who is self harming"),
+            "netsweeper",
+        ),
     ):
         tt, lesson = claim_lesson(tt, p, year, subject, day)
         p.tt = tt
@@ -118,10 +167,22 @@ def plant_all(p: Planter, tt: Timetable) -> tuple[Timetable, list[Episode]]:
     return tt, ledger
 
 
-def _episode(sc: _Script, name: str, category: str, user: str, device: str, note: str,
-             subject_kind: str = "pupil") -> Episode:
-    return Episode(name, category, False, (user,), subject_kind, device, tuple(sorted(sc.days)), tuple(sc.terms),
-                   tuple(sc.urls), note, sc.planted())
+def _episode(
+    sc: _Script, name: str, category: str, user: str, device: str, note: str, subject_kind: str = "pupil"
+) -> Episode:
+    return Episode(
+        name,
+        category,
+        False,
+        (user,),
+        subject_kind,
+        device,
+        tuple(sorted(sc.days)),
+        tuple(sc.terms),
+        tuple(sc.urls),
+        note,
+        sc.planted(),
+    )
 
 
 def _self_harm(p: Planter, taken: set[str]) -> Episode:
@@ -140,8 +201,14 @@ def _self_harm(p: Planter, taken: set[str]) -> Episode:
     sc.s(FRI, "08:15", "suicide methods")
     sc.s(FRI, "08:17", "how to kill myself without pain")
     sc.v(FRI, "08:25", "https://www.childline.org.uk/get-support/contacting-childline/")
-    return _episode(sc, "self_harm_escalation", "suicide_self_harm", user, "netsweeper",
-                    "Year 9: low mood on Monday, self-harm by Tuesday, overdose and suicide searches by Thu-Fri")
+    return _episode(
+        sc,
+        "self_harm_escalation",
+        "suicide_self_harm",
+        user,
+        "netsweeper",
+        "Year 9: low mood on Monday, self-harm by Tuesday, overdose and suicide searches by Thu-Fri",
+    )
 
 
 def _self_harm_sixth(p: Planter, taken: set[str]) -> Episode:
@@ -153,8 +220,14 @@ def _self_harm_sixth(p: Planter, taken: set[str]) -> Episode:
         sc.s(THU, at, q, where="library", action="blocked", reason=reason)
     sc.s(THU, "16:15", "i want to kill myself", where="library")
     sc.s(FRI, "12:20", "samaritans phone number")
-    return _episode(sc, "sixth_form_suicidal_ideation", "suicide_self_harm", user, "e2guardian",
-                    "Year 12 after school in the library; e2guardian denied two searches as banned search words")
+    return _episode(
+        sc,
+        "sixth_form_suicidal_ideation",
+        "suicide_self_harm",
+        user,
+        "e2guardian",
+        "Year 12 after school in the library; e2guardian denied two searches as banned search words",
+    )
 
 
 def _extremism(p: Planter, taken: set[str]) -> Episode:
@@ -167,8 +240,14 @@ def _extremism(p: Planter, taken: set[str]) -> Episode:
     sc.s(THU, "12:40", "christchurch shooter manifesto pdf")
     sc.s(THU, "12:42", "tarrant livestream video")
     sc.s(FRI, "12:15", "remigration now")
-    return _episode(sc, "extremism_curious", "extremism", user, "netsweeper",
-                    "Year 10 moving from 'great replacement' videos to a manifesto and attack footage")
+    return _episode(
+        sc,
+        "extremism_curious",
+        "extremism",
+        user,
+        "netsweeper",
+        "Year 10 moving from 'great replacement' videos to a manifesto and attack footage",
+    )
 
 
 def _grooming(p: Planter, taken: set[str]) -> Episode:
@@ -181,8 +260,14 @@ def _grooming(p: Planter, taken: set[str]) -> Episode:
     sc.s(WED, "12:30", "is it illegal to send nudes at 13")
     sc.s(THU, "15:10", "how to meet someone from online without parents knowing", where="library")
     sc.s(THU, "15:12", "he said he will send me money if i send photos", where="library")
-    return _episode(sc, "grooming_exploitation", "sexual_exploitation", user, "netsweeper",
-                    "Year 8: secrecy from parents, requests for images, money offered, a meeting planned")
+    return _episode(
+        sc,
+        "grooming_exploitation",
+        "sexual_exploitation",
+        user,
+        "netsweeper",
+        "Year 8: secrecy from parents, requests for images, money offered, a meeting planned",
+    )
 
 
 def _bullying(p: Planter, taken: set[str]) -> list[Episode]:
@@ -198,8 +283,14 @@ def _bullying(p: Planter, taken: set[str]) -> list[Episode]:
     sb.s(TUE, "12:36", "how to make a hate page about someone on instagram")
     sb.v(TUE, "12:37", "https://www.instagram.com/accounts/emailsignup/")
     sb.s(WED, "12:50", "go kill yourself meme")
-    bully_ep = _episode(sb, "bullying_aggressor", "bullying", buser, "netsweeper",
-                        "Year 7 pupil planning a hate page and sending 'kys' memes")
+    bully_ep = _episode(
+        sb,
+        "bullying_aggressor",
+        "bullying",
+        buser,
+        "netsweeper",
+        "Year 7 pupil planning a hate page and sending 'kys' memes",
+    )
     return [victim_ep, bully_ep]
 
 
@@ -212,8 +303,14 @@ def _eating_disorder(p: Planter, taken: set[str]) -> Episode:
     sc.s(WED, "12:35", "how to eat 500 calories a day without being hungry")
     sc.s(THU, "12:40", "how to hide not eating from parents")
     sc.s(FRI, "12:30", "thinspo", engine="www.bing.com")
-    return _episode(sc, "eating_disorder", "eating_disorders", user, "e2guardian",
-                    "Year 13: crash dieting to pro-ana content and hiding not eating")
+    return _episode(
+        sc,
+        "eating_disorder",
+        "eating_disorders",
+        user,
+        "e2guardian",
+        "Year 13: crash dieting to pro-ana content and hiding not eating",
+    )
 
 
 def _circumvention(p: Planter, taken: set[str]) -> Episode:
@@ -224,18 +321,28 @@ def _circumvention(p: Planter, taken: set[str]) -> Episode:
     sc.s(MON, "12:22", "how to get on tiktok at school")
     sc.s(MON, "12:24", "unblocked games 66")
     sc.v(MON, "12:25", "https://unblocked-games-66.example.com/", cat="games")
-    sc.v(TUE, "12:30", "https://www-tiktok-com.translate.goog/foryou?_x_tr_sl=auto&_x_tr_tl=en&_x_tr_hl=en-GB",
-         cat="reference")
+    sc.v(
+        TUE,
+        "12:30",
+        "https://www-tiktok-com.translate.goog/foryou?_x_tr_sl=auto&_x_tr_tl=en&_x_tr_hl=en-GB",
+        cat="reference",
+    )
     proxy = "https://study-notes-4821.vercel.app"
     sc.v(TUE, "12:32:10", f"{proxy}/")
     sc.v(TUE, "12:32:12", f"{proxy}/uv/uv.sw.js")
     sc.v(TUE, "12:32:40", f"{proxy}/service/{uv_encode('https://www.tiktok.com/foryou')}")
     sc.s(WED, "15:20", "free vpn for school chromebook", where="library")
-    for at, url in (("15:22", "https://protonvpn.com/download"), ("15:24", "https://windscribe.com/download"),
-                    ("15:25", "https://hide.me/en/free-vpn")):
+    for at, url in (
+        ("15:22", "https://protonvpn.com/download"),
+        ("15:24", "https://windscribe.com/download"),
+        ("15:25", "https://hide.me/en/free-vpn"),
+    ):
         sc.v(WED, at, url, cat="vpn", where="library")
-    for at, port, proto, service in (("15:40", 1194, 17, "OpenVPN"), ("15:41", 51820, 17, "WireGuard"),
-                                     ("15:43", 443, 17, "QUIC")):
+    for at, port, proto, service in (
+        ("15:40", 1194, 17, "OpenVPN"),
+        ("15:41", 51820, 17, "WireGuard"),
+        ("15:43", 443, 17, "QUIC"),
+    ):
         p.connection(person, WED, at, "185.159.157.13", port, proto, service)
     p.connection(person, THU, "12:24", "1.1.1.1", 853, 6, "DNS-over-TLS")
     p.lookup(person, THU, "12:25", "use-application-dns.net", action="block")
@@ -244,15 +351,27 @@ def _circumvention(p: Planter, taken: set[str]) -> Episode:
     sc.v(THU, "12:28", f"https://dns.google/dns-query?dns={doh_query('discord.com', 7)}", cat="proxy")
     inner = "https://www.youtube.com/results?search_query=how to bypass school wifi"
     sc.v(FRI, "12:30", f"{proxy}/service/{uv_encode(inner)}")
-    return _episode(sc, "circumvention_after_blocks", "circumvention", user, "netsweeper",
-                    "Year 9: blocked on TikTok, then translate.goog, an Ultraviolet proxy on vercel.app, VPN sites, "
-                    "VPN ports and DNS-over-HTTPS/TLS on the FortiGate")
+    return _episode(
+        sc,
+        "circumvention_after_blocks",
+        "circumvention",
+        user,
+        "netsweeper",
+        "Year 9: blocked on TikTok, then translate.goog, an Ultraviolet proxy on vercel.app, VPN sites, "
+        "VPN ports and DNS-over-HTTPS/TLS on the FortiGate",
+    )
 
 
 def _staff(p: Planter) -> Episode:
     person, user = p.staff_member("teacher")
     sc = _Script(p, person)
     sc.s(WED, "17:05", "painless way to kill myself")
-    return _episode(sc, "staff_concern", "suicide_self_harm", user, "fortigate",
-                    "A teacher, one search after school: routes to the head teacher, not the DSL queue",
-                    subject_kind="staff")
+    return _episode(
+        sc,
+        "staff_concern",
+        "suicide_self_harm",
+        user,
+        "fortigate",
+        "A teacher, one search after school: routes to the head teacher, not the DSL queue",
+        subject_kind="staff",
+    )

@@ -42,14 +42,34 @@ DAY: tuple[Slot, ...] = (
 SLOT_BY_NAME = {s.name: s for s in DAY}
 
 SUBJECTS: tuple[str, ...] = (
-    "maths", "english", "science", "history", "geography", "computing", "languages", "art", "music", "pe",
-    "re", "pshe",
+    "maths",
+    "english",
+    "science",
+    "history",
+    "geography",
+    "computing",
+    "languages",
+    "art",
+    "music",
+    "pe",
+    "re",
+    "pshe",
 )
 # Lesson mix per subject (timetable share) and how likely a lesson is to use computers at all.
 SUBJECT_SHARE = (0.16, 0.16, 0.16, 0.07, 0.07, 0.07, 0.08, 0.05, 0.04, 0.07, 0.04, 0.03)
 COMPUTER_USE = {
-    "maths": 0.3, "english": 0.25, "science": 0.3, "history": 0.35, "geography": 0.35, "computing": 0.95,
-    "languages": 0.3, "art": 0.2, "music": 0.3, "pe": 0.02, "re": 0.3, "pshe": 0.4,
+    "maths": 0.3,
+    "english": 0.25,
+    "science": 0.3,
+    "history": 0.35,
+    "geography": 0.35,
+    "computing": 0.95,
+    "languages": 0.3,
+    "art": 0.2,
+    "music": 0.3,
+    "pe": 0.02,
+    "re": 0.3,
+    "pshe": 0.4,
 }
 # A lesson without computers still sees a trickle (a phone, the teacher's screen on a pupil login).
 NO_COMPUTER_RATE = 0.15

@@ -45,9 +45,7 @@ class _Cols:
     """Column accumulator: numpy chunks appended per slot, concatenated once."""
 
     def __init__(self) -> None:
-        self.chunks: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("day", "t", "person", "b", "c", "d", "ctx", "ua")
-        }
+        self.chunks: dict[str, list[np.ndarray]] = {k: [] for k in ("day", "t", "person", "b", "c", "d", "ctx", "ua")}
 
     def add(self, **cols: np.ndarray | int) -> None:
         n = len(np.asarray(cols["t"]))
@@ -81,8 +79,13 @@ def build_timetable(pop: Population, days: list[date], rng: np.random.Generator)
                     subject = str(rng.choice(SUBJECTS, p=SUBJECT_SHARE))
                     rows.append(
                         {
-                            "day": day, "slot": slot.name, "year": year, "block": block, "room": room,
-                            "subject": subject, "computers": bool(rng.random() < COMPUTER_USE[subject]),
+                            "day": day,
+                            "slot": slot.name,
+                            "year": year,
+                            "block": block,
+                            "room": room,
+                            "subject": subject,
+                            "computers": bool(rng.random() < COMPUTER_USE[subject]),
                             "members": members_of_set.tolist(),
                         }
                     )
@@ -115,9 +118,15 @@ def _lessons(cols: _Cols, tt: Timetable, rng: np.random.Generator, scale: float)
         b, c = room_octets(block, room)
         ua = UA["chromebook"] if block == "main" and room % 3 == 0 else UA["desktop"]
         cols.add(
-            day=day, t=_times(rng, n, slot.start, slot.end), person=person, ctx=CTX[subject],
+            day=day,
+            t=_times(rng, n, slot.start, slot.end),
+            person=person,
+            ctx=CTX[subject],
             # No computers: the odd phone on the Wi-Fi (address filled from the pupil's lease later).
-            b=b if computers else -1, c=c, d=10 + seat, ua=ua if computers else UA["phone"],
+            b=b if computers else -1,
+            c=c,
+            d=10 + seat,
+            ua=ua if computers else UA["phone"],
         )
 
 
@@ -150,8 +159,16 @@ def _free_and_registration(cols: _Cols, pop: Population, n_days: int, rng: np.ra
                 b = np.where(library, np.where(is_sixth, 30, 20), -1)
                 c, d = 100, 10 + person % 200
                 ua = np.where(library, UA["desktop"], UA["phone"])
-            cols.add(day=day, t=_times(rng, n, slot.start, slot.end, skew), person=person, ctx=CTX["free"],
-                     b=b, c=c, d=d, ua=ua)
+            cols.add(
+                day=day,
+                t=_times(rng, n, slot.start, slot.end, skew),
+                person=person,
+                ctx=CTX["free"],
+                b=b,
+                c=c,
+                d=d,
+                ua=ua,
+            )
 
 
 def _staff(cols: _Cols, n_days: int, rng: np.random.Generator, scale: float) -> None:
@@ -165,8 +182,16 @@ def _staff(cols: _Cols, n_days: int, rng: np.random.Generator, scale: float) -> 
         t = centre + rng.normal(0, 1, n) * spread
         outside = (t < STAFF_START) | (t >= STAFF_END)
         t[outside] = STAFF_START + rng.random(int(outside.sum())) * (STAFF_END - STAFF_START)
-        cols.add(day=day, t=(t * 1_000_000).astype(np.int64), person=person, ctx=CTX["staff"],
-                 b=-1, c=0, d=0, ua=UA["desktop"])
+        cols.add(
+            day=day,
+            t=(t * 1_000_000).astype(np.int64),
+            person=person,
+            ctx=CTX["staff"],
+            b=-1,
+            c=0,
+            d=0,
+            ua=UA["desktop"],
+        )
 
 
 def _machines(cols: _Cols, n_days: int, rng: np.random.Generator, scale: float) -> None:
@@ -181,12 +206,21 @@ def _machines(cols: _Cols, n_days: int, rng: np.random.Generator, scale: float) 
         t = (NIGHT_START + rng.random(n) * span) % (24 * 3600)
         # Times after midnight belong to the next calendar morning (Friday night runs into Saturday).
         day_of = np.where(t < NIGHT_START, day + 1, day)
-        cols.add(day=day_of, t=(t * 1_000_000).astype(np.int64), person=MACHINE_BASE + pc, ctx=CTX["night"],
-                 b=20, c=pc // 30 + 1, d=10 + pc % 30, ua=UA["machine"])
+        cols.add(
+            day=day_of,
+            t=(t * 1_000_000).astype(np.int64),
+            person=MACHINE_BASE + pc,
+            ctx=CTX["night"],
+            b=20,
+            c=pc // 30 + 1,
+            d=10 + pc % 30,
+            ua=UA["machine"],
+        )
 
 
-def ordinary_requests(pop: Population, tt: Timetable, n_days: int, rng: np.random.Generator,
-                      scale: float) -> pl.DataFrame:
+def ordinary_requests(
+    pop: Population, tt: Timetable, n_days: int, rng: np.random.Generator, scale: float
+) -> pl.DataFrame:
     """Who requests something when and from which address (content comes later): one row per request."""
     cols = _Cols()
     _lessons(cols, tt, rng, scale)
