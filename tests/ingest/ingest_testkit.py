@@ -33,12 +33,18 @@ def free_port() -> int:
 
 
 def squid_line(i: int, *, tag: str = "") -> str:
-    """Synthetic Squid native line number i (every 37th a proxy denial); unique per i and tag."""
+    """Synthetic Squid native line number i; unique per i and tag.
+
+    Every 37th is a proxy denial; every 4999th a search the keyword detector alerts on (synthetic).
+    """
     ts = 1795453506 + i // 50
     res = "TCP_DENIED/403" if i % 37 == 0 else "TCP_MISS/200"
+    url = f"http://site{i % 3000}.test/page/{tag}{i}"
+    if i % 4999 == 0:
+        url = f"https://www.google.com/search?q=how+to+kill+myself&n={tag}{i}"
     return (
         f"{ts}.{i % 1000:03d} {i % 900:6d} 10.10.{(i // 250) % 250}.{i % 250} {res} {1000 + i % 5000} GET "
-        f"http://site{i % 3000}.test/page/{tag}{i} pupil{i % 500:03d} HIER_DIRECT/192.0.2.{i % 200} text/html"
+        f"{url} pupil{i % 500:03d} HIER_DIRECT/192.0.2.{i % 200} text/html"
     )
 
 
