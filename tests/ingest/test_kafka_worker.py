@@ -10,11 +10,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from ingest_testkit import Broker, create_topic, produce, squid_line, warehouse_counts
 
 from ingest.health import source_status
 from ingest.kafka_worker import KafkaIngestWorker
 from ingest.streamconfig import KafkaConfig
-from ingest_testkit import Broker, create_topic, produce, squid_line, warehouse_counts
 from vigil.settings import Settings, SourceConfig
 
 pytestmark = [pytest.mark.realparts, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
