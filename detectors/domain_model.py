@@ -246,3 +246,19 @@ def train_and_save(lists: Lists, path: Path) -> dict[str, Any]:
     model.save(path)
     _MODEL_CACHE.clear()
     return {"path": str(path), **meta}
+
+
+def train_default(out: Path | None = None) -> dict[str, Any]:
+    """Train from the lists imported under the active data directory; write `<data>/models/circumvention.npz`.
+
+    This is what `vigil model train --circumvention` calls (`--out` overrides the path).
+    """
+    from detectors.circumvention_config import load_config
+    from detectors.lists import lists_for
+    from vigil.settings import get_settings
+
+    settings = get_settings()
+    cfg = load_config(settings.section("circumvention"))
+    lists = lists_for(cfg.lists_dir or settings.data_dir / "lists")
+    target = out or cfg.model_path or settings.data_dir / "models" / "circumvention.npz"
+    return {"model": "circumvention", **train_and_save(lists, target)}
