@@ -62,3 +62,25 @@ def test_fortigate_events(parsed: dict[str, pl.DataFrame], events_of: object) ->
     assert web.filter(pl.col("search_terms").is_not_null()).height > 100
     denied = ev.filter((pl.col("action") == "blocked") & (pl.col("dst_port") == 1194))
     assert denied.height == 1
+
+
+def test_summer_week_times_are_local_in_the_logs_and_utc_once_parsed(
+    tmp_path_factory: pytest.TempPathFactory, parse_file: object
+) -> None:
+    from datetime import UTC, date, datetime
+
+    from vigil.demo import generate
+
+    week = generate(tmp_path_factory.mktemp("summer") / "logs", seed=3, scale=0.02, start=date(2026, 6, 15))
+    staff = next(e for e in week.ledger if e.subject_kind == "staff")
+    assert 'tz="+0100"' in week.files["fortigate"].read_text()
+    result = parse_file(week.files["fortigate"], "fortigate")  # type: ignore[operator]
+    ev = pl.from_arrow(result.events)
+    hit = ev.filter((pl.col("user") == staff.users[0]) & (pl.col("search_terms") == staff.terms[0]))  # type: ignore[union-attr]
+    assert hit.height == 1
+    ts = hit["ts"][0]
+    # Planted at 17:05 British Summer Time on the Wednesday: 16:05 UTC.
+    assert datetime(2026, 6, 17, 16, 5, tzinfo=UTC) <= ts < datetime(2026, 6, 17, 16, 6, tzinfo=UTC)
+    ns = pl.from_arrow(parse_file(week.files["netsweeper"], "netsweeper").events)  # type: ignore[operator]
+    local = ns["ts"].dt.convert_time_zone("Europe/London").dt.hour()  # type: ignore[union-attr]
+    assert int(local.is_between(8, 17).sum()) > 0.9 * ns.height  # type: ignore[union-attr]
