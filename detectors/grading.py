@@ -27,7 +27,7 @@ CATEGORY_LABELS = {
 }
 
 SUPPRESS_BELOW = 0.5  # P(concerning sense) under this: a benign sense (homework, a film, a process)
-UNSURE_BELOW = 0.75  # between the two: keep it visible but low (severity 2 at most)
+UNSURE_BELOW = 0.75  # between the two: keep it visible but lower (see `grade`)
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,9 @@ def grade(
     elif sev < rule_severity:
         reasons.append("the wording softens it (general or informational)")
     if p_concern < UNSURE_BELOW:
-        sev = min(sev, 2)
-        reasons.append(f"the sense is uncertain (model {p_concern:.2f}), so it is graded low")
+        # Unsure of the sense: a general phrase drops to low; a specific crisis phrase only loses one.
+        sev = min(sev, 2) if rule_severity <= 3 else sev - 1
+        reasons.append(f"the sense is uncertain (model {p_concern:.2f}), so it is graded lower")
     else:
         reasons.append(f"the wording reads as the concerning sense (model {p_concern:.2f})")
     if from_url:

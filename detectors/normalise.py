@@ -17,9 +17,8 @@ import unicodedata
 from functools import lru_cache
 from urllib.parse import unquote, unquote_plus
 
-import polars as pl
 
-__all__ = ["alt_view", "display_view", "lite_view", "lite_view_expr", "match_texts", "match_view", "url_decode"]
+__all__ = ["alt_view", "display_view", "match_texts", "match_view", "url_decode"]
 
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
 
@@ -179,16 +178,26 @@ def _view(text: str, one: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+def _fixpoint(text: str, one: str) -> str:
+    # Removing punctuation can expose a new word start (`@0ab` -> `0ab`), so repeat until stable.
+    for _ in range(6):
+        nxt = _view(text, one)
+        if nxt == text:
+            break
+        text = nxt
+    return text
+
+
 @lru_cache(maxsize=200_000)
 def match_view(text: str) -> str:
     """The skeleton rules match on (see module docstring); idempotent."""
-    return _view(text, "i")
+    return _fixpoint(text, "i")
 
 
 @lru_cache(maxsize=200_000)
 def alt_view(text: str) -> str:
     """The match view reading an in-word `1` as `l` (se1f harm) instead of `i` (su1c1de)."""
-    return _view(text, "l")
+    return _fixpoint(text, "l")
 
 
 def match_texts(text: str) -> str:
@@ -199,20 +208,3 @@ def match_texts(text: str) -> str:
         if alt != main:
             return f" {main} \n {alt} "
     return f" {main} "
-
-
-def lite_view_expr(text: pl.Expr) -> pl.Expr:
-    """Cheap vectorised view of URL text (lower case, separators to spaces, padded) for the pre-filter."""
-    return (
-        pl.lit(" ")
-        + text.str.to_lowercase()
-        .str.replace_all(r"%2[0bBdDfF]|%5[fF]|%3[aAdDfF]|%26", " ")
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        + pl.lit(" ")
-    )
-
-
-def lite_view(text: str) -> str:
-    """The scalar twin of `lite_view_expr`, used to compile phrases for the URL pre-filter."""
-    text = re.sub(r"%2[0bBdDfF]|%5[fF]|%3[aAdDfF]|%26", " ", text.lower())
-    return " " + re.sub(r"[^\w]+|_", " ", text) + " "

@@ -102,7 +102,7 @@ def generate() -> Iterator[Row]:
                 )
     for block in seeds["benign"]:
         lang = block["lang"]
-        forms = seeds["benign_wrappers"]["en" if lang == "en" else "other"]
+        forms = seeds["benign_wrappers"].get(lang, ["{p}"])
         for query in block["queries"]:
             split = _split(query)
             for wrapper in forms if block.get("topic") != "everyday" else ["{p}"]:
