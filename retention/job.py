@@ -246,6 +246,9 @@ class RetentionJob:
                 else:
                     result.skipped.append(item.key)
             result.manifests_removed = self._clean_manifests()
+            run_dir = self.trash / self.run_id
+            if run_dir.is_dir() and not any(run_dir.glob("*.json")):
+                shutil.rmtree(run_dir)  # only the empty skeleton of moved partitions is left
             summary = {**plan.totals(), "skipped": result.skipped, "recovered": recovered}
             with self.store.engine.begin() as conn:
                 conn.execute(
