@@ -139,7 +139,7 @@ def _print_summary(
     planted = [e for e in result.ledger if not e.benign]
     console.print(
         f"Planted: {len(planted)} concerning episodes ({', '.join(sorted({e.category for e in planted}))}) and "
-        f"{len(result.ledger) - len(planted)} benign look-alike lessons; see {result.out_dir.parent / 'ledger.json'}"
+        f"{len(result.ledger) - len(planted)} benign look-alike lessons; see {result.out_dir / 'ledger.json'}"
     )
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {warning}")

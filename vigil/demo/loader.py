@@ -52,11 +52,15 @@ def ingest_files(result: DemoResult, settings: Settings, report: LoadReport, *, 
     except ImportError as exc:  # the ingest capability is missing from this install
         report.warnings.append(f"ingest is not available ({exc}); the logs are in {result.out_dir}")
         return
+    from ingest.worker import open_alert_sink
     from parsers.errors import UnknownFormatError
 
+    sink = open_alert_sink(settings)  # as `vigil ingest` does: alerts go to the case store with their batch
     for fmt, path in result.files.items():
         try:
-            summary = ingest_paths([str(path)], settings=settings, fmt=fmt, school=SCHOOL, progress=progress)
+            summary = ingest_paths(
+                [str(path)], settings=settings, fmt=fmt, school=SCHOOL, progress=progress, alert_sink=sink
+            )
         except UnknownFormatError as exc:
             report.warnings.append(f"{path.name}: not ingested: {exc}")
             continue
