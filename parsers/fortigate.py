@@ -43,18 +43,26 @@ _ALLOWED = (
     "passthrough", "pass", "allowed", "allow", "accept", "permit", "close", "timeout", "client-rst",
     "server-rst", "ip-conn", "dns", "start", "exempt", "monitored",
 )  # fmt: skip
+# Keys whose values never hold a backslash escape (numbers, addresses, fixed words): no unescape pass.
+_PLAIN = frozenset(
+    {"date", "time", "tz", "eventtime", "type", "subtype", "eventtype", "srcip", "dstip", "dstport", "sentbyte",
+     "rcvdbyte", "duration", "action", "utmaction", "service", "method", "httpmethod"}
+)  # fmt: skip
 _HTTP_VERBS = ("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE")
-_DETECT = (
-    r"(?:^|\s)(?:date=\d{4}-\d\d-\d\d|eventtime=\d+|logid=\"?\d{10})\b.*\btype=\"?(?:traffic|utm|event)\b"
-)
+_DETECT = r"(?:^|\s)(?:date=\d{4}-\d\d-\d\d|eventtime=\d+|logid=\"?\d{10})\b.*\btype=\"?(?:traffic|utm|event)\b"
 
 
-def kv(key: str, line: pl.Expr = pl.col("body")) -> pl.Expr:
-    """The value of `key` in a FortiGate key=value line: unquoted, quoted (unescaped) or unterminated."""
-    raw = line.str.extract(rf'(?:^|\s){key}=("(?:[^"\\]|\\.)*"?|\S*)', 1)
-    quoted = raw.str.starts_with('"')
-    inner = raw.str.slice(1).str.strip_suffix('"').str.replace_all(r"\\(.)", "$1")
-    value = pl.when(quoted).then(inner).otherwise(raw)
+def kv_raw(key: str, line: pl.Expr = pl.col("body")) -> pl.Expr:
+    """The raw value text of `key` (quotes still on): one regex pass with a literal `key=` to scan for."""
+    return line.str.extract(rf'(?:^|\s){key}=("(?:[^"\\]|\\.)*"?|\S*)', 1)
+
+
+def unquote(raw: pl.Expr, *, escapes: bool = True) -> pl.Expr:
+    """`"a \\"b\\""` -> `a "b"`; unquoted values pass; empty, `N/A` and `-` -> null."""
+    inner = raw.str.slice(1).str.strip_suffix('"')
+    if escapes:
+        inner = inner.str.replace_all(r"\\(.)", "$1")
+    value = pl.when(raw.str.starts_with('"')).then(inner).otherwise(raw)
     return pl.when(value.is_in(["", "N/A", "-"])).then(None).otherwise(value)
 
 
@@ -100,7 +108,7 @@ class FortiGateParser(BaseParser):
     name: ClassVar[str] = "fortigate"
     description: ClassVar[str] = "FortiGate / FortiOS key=value logs (traffic, webfilter, dns, event)"
     failure_reasons: ClassVar[Mapping[str, str]] = {
-        "not_fortigate": "the line has no FortiOS `type=` with a `date=`/`eventtime=`/`logid=` header",
+        "not_fortigate": "the line has no FortiOS `type=traffic|utm|event` with a `date=` or `eventtime=`",
     }
 
     def detect(self, sample: Sequence[str]) -> float:
@@ -109,20 +117,21 @@ class FortiGateParser(BaseParser):
 
     def parse_frame(self, batch: pl.DataFrame, meta: SourceMeta) -> pl.DataFrame:
         """One vectorised extraction per wanted key, then typed columns."""
-        v = batch.select(kv(k).alias(k) for k in KEYS).with_columns(
-            _ok=batch["body"].str.contains(_DETECT),
-        )
+        # Two steps, each materialised: eager select does not share a sub-expression used several times.
+        raw = batch.select(kv_raw(k).alias(k) for k in KEYS)
+        v = raw.select(unquote(pl.col(k), escapes=k not in _PLAIN).alias(k) for k in KEYS)
         c = pl.col
+        is_fortigate = c("type").is_in(["traffic", "utm", "event"]) & (
+            c("date").is_not_null() | c("eventtime").is_not_null()
+        )
         local = (c("date") + pl.lit(" ") + c("time")).str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False)
         offset = c("tz").str.replace(r"^([+-]\d\d):?(\d\d)$", "$1$2")
         with_offset = (c("date") + pl.lit(" ") + c("time") + offset).str.to_datetime(
             "%Y-%m-%d %H:%M:%S%z", strict=False, time_unit="us"
         )
-        ts = pl.coalesce(
-            epoch_any_to_utc(c("eventtime")),
-            with_offset.dt.convert_time_zone("UTC"),
-            local_to_utc(local, meta.tz),
-        )
+        ts = epoch_any_to_utc(c("eventtime"))
+        if v["eventtime"].null_count():  # FortiOS >= 6.x always has eventtime: skip the date parsing then
+            ts = pl.coalesce(ts, with_offset.dt.convert_time_zone("UTC"), local_to_utc(local, meta.tz))
         is_dns = (c("subtype") == "dns") | c("qname").is_not_null()
         scheme = (
             pl.when(c("service").str.to_lowercase().str.starts_with("https") | (c("dstport") == "443"))
@@ -144,9 +153,7 @@ class FortiGateParser(BaseParser):
             .otherwise(
                 pl.coalesce(
                     c("httpmethod").str.to_uppercase(),
-                    pl.when(c("method").str.to_uppercase().is_in(_HTTP_VERBS)).then(
-                        c("method").str.to_uppercase()
-                    ),
+                    pl.when(c("method").str.to_uppercase().is_in(_HTTP_VERBS)).then(c("method").str.to_uppercase()),
                 )
             )
         )
@@ -173,6 +180,6 @@ class FortiGateParser(BaseParser):
             .alias("duration_ms"),
             c("agent").alias("user_agent"),
             c("referralurl").alias("referrer"),
-            pl.when(c("_ok")).then(None).otherwise(pl.lit("not_fortigate")).alias("_reject"),
+            pl.when(is_fortigate).then(None).otherwise(pl.lit("not_fortigate")).alias("_reject"),
         )
         return out
