@@ -40,7 +40,7 @@ class BehaviourConfig(BaseModel):
     enabled: bool = True
     after_block_minutes: int = Field(default=10, ge=1, le=120)
     history_days: int = Field(default=14, ge=1, le=90)
-    rare_max_users: int = Field(default=2, ge=1, description="a host seen by at most this many users in history is rare")
+    rare_max_users: int = Field(default=2, ge=1, description="rare: seen by at most this many users")
     min_new_host_requests: int = Field(default=5, ge=1)
     lesson_min_users: int = Field(default=5, ge=2, description="distinct users of one new host in one hour and /24")
     dark_min_prior_events: int = Field(default=50, ge=1, description="events in the hour before a user goes dark")
