@@ -35,7 +35,7 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.base import BaseParser, SourceMeta, detect_by_pattern
-from parsers.keyvalue import tab_value, tabify_spaced, unescape_cef, vendor_action
+from parsers.keyvalue import tab_pairs, tabify_spaced, unescape_cef, vendor_action
 from parsers.timeutil import iso_to_utc, local_to_utc, with_inferred_year
 from parsers.users import normalise_user
 
@@ -120,9 +120,10 @@ class CefParser(BaseParser):
         h = batch.select(pl.col("body").str.extract_groups(_HEADER).alias("h")).unnest("h")
         names = ["ver", "vendor", "product", "dver", "sig", "name", "sev", "ext"]
         h = h.rename(dict(zip(h.columns, names, strict=True)))
-        h = h.with_columns(tabify_spaced(pl.col("ext")).alias("_t"))
+        values = tab_pairs(h.select(tabify_spaced(pl.col("ext"))).to_series(), _KEYS)
+        h = pl.concat([h, values.rename({x: f"_k_{x}" for x in _KEYS})], how="horizontal")
         h = h.with_columns(
-            [unescape_cef(tab_value(pl.col("_t"), k)).str.strip_chars().alias(f"_k_{k}") for k in _KEYS]
+            [unescape_cef(pl.col(f"_k_{k}")).str.strip_chars().alias(f"_k_{k}") for k in _KEYS]
             + [pl.col(x).str.replace_all(r"\\([|\\])", "$1") for x in ("vendor", "name")]
         )
 
@@ -137,8 +138,8 @@ class CefParser(BaseParser):
         url = web_url(k("request"), k("dhost"), port)
         referrer = pl.when(k("requestContext").str.contains("://")).then(k("requestContext"))
         return h.select(
-            pl.coalesce(cef_time(k("rt"), meta.tz, meta.now), cef_time(k("end"), meta.tz, meta.now),
-                        cef_time(k("start"), meta.tz, meta.now)).alias("ts"),
+            # One parse of whichever time key is present (a bad rt does not fall back to end/start).
+            cef_time(pl.coalesce(k("rt"), k("end"), k("start")), meta.tz, meta.now).alias("ts"),
             k("dvchost").alias("observer"),
             normalise_user(pl.coalesce(k("suser"), k("duser"))).alias("user"),
             labelled(pairs, r"(?i)group|policy|profile|department").alias("user_group"),

@@ -9,6 +9,7 @@ One regex pass per wanted key over the whole column (never a dict per line). Thr
 """
 
 import re
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -24,6 +25,31 @@ def tabify_spaced(text: pl.Expr) -> pl.Expr:
 def tab_value(text: pl.Expr, key: str) -> pl.Expr:
     """Value of `key` in a TAB-separated key=value string (null when absent)."""
     return text.str.extract(r"(?:^|\t)" + re.escape(key) + r"=([^\t]*)", 1)
+
+
+def tab_pairs(text: pl.Series, keys: Sequence[str]) -> pl.DataFrame:
+    """Columns `keys` from TAB-separated key=value strings, row-aligned with `text` (first occurrence wins).
+
+    One split of every line into pairs and one pivot, instead of one regex pass per key: with 20-30 wanted
+    keys this is several times faster than `tab_value` per key.
+    """
+    wanted = list(dict.fromkeys(keys))
+    pairs = (
+        pl.DataFrame({"t": text})
+        .with_row_index("_r")
+        .select("_r", pl.col("t").str.split("\t").alias("p"))
+        .explode("p")
+        .select("_r", pl.col("p").str.splitn("=", 2).struct.rename_fields(["k", "v"]).alias("s"))
+        .unnest("s")
+        .filter(pl.col("k").is_in(wanted))
+    )
+    base = pl.DataFrame({"_r": pl.int_range(0, len(text), eager=True, dtype=pl.UInt32)})
+    if pairs.height:
+        wide = pairs.pivot(on="k", index="_r", values="v", aggregate_function="first")
+        base = base.join(wide, on="_r", how="left", maintain_order="left")
+    # with_columns, not select: a select of only literals would collapse to one row.
+    missing = [pl.lit(None, pl.String).alias(k) for k in wanted if k not in base.columns]
+    return base.with_columns(missing).select(wanted)
 
 
 def quoted_value(text: pl.Expr, key: str) -> pl.Expr:

@@ -31,7 +31,7 @@ import polars as pl
 
 from parsers.base import BaseParser, SourceMeta, detect_by_pattern
 from parsers.cef import cef_time, web_url
-from parsers.keyvalue import KEY, tab_value, tabify_spaced, unescape_cef, vendor_action
+from parsers.keyvalue import KEY, tab_pairs, tabify_spaced, unescape_cef, vendor_action
 from parsers.timeutil import local_to_utc
 from parsers.users import normalise_user
 
@@ -80,6 +80,15 @@ def _delimiter_char(spec: str | None) -> str:
         except ValueError:
             return "\t"
     return spec
+
+
+def _usable(chrono: str) -> bool:
+    """Whether polars accepts this format (a device's devTimeFormat is data, not trusted configuration)."""
+    try:
+        pl.Series(["x"], dtype=pl.String).str.to_datetime(chrono, strict=False, time_unit="us")
+    except Exception:  # noqa: BLE001 - polars raises several types for a bad format string
+        return False
+    return True
 
 
 class LeefParser(BaseParser):
@@ -132,10 +141,9 @@ class LeefParser(BaseParser):
                 fixed = ext.str.replace_all("\\" + d, "\x01", literal=True).str.replace_all(d, "\t", literal=True)
                 fixed = fixed.str.replace_all("\x01", d, literal=True)
             norm = pl.when(pl.col("_d") == d).then(fixed).otherwise(norm)
-        h = h.with_columns(norm.alias("_t"))
-        h = h.with_columns(
-            [unescape_cef(tab_value(pl.col("_t"), k)).str.strip_chars().alias(f"_k_{k}") for k in _KEYS]
-        )
+        values = tab_pairs(h.select(norm).to_series(), _KEYS)
+        h = pl.concat([h, values.rename({x: f"_k_{x}" for x in _KEYS})], how="horizontal")
+        h = h.with_columns([unescape_cef(pl.col(f"_k_{k}")).str.strip_chars().alias(f"_k_{k}") for k in _KEYS])
 
         def k(*keys: str) -> pl.Expr:
             vals = [pl.when(pl.col(f"_k_{x}") == "").then(None).otherwise(pl.col(f"_k_{x}")) for x in keys]
@@ -175,6 +183,8 @@ class LeefParser(BaseParser):
         parsed: pl.Expr = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
         for fmt in [f for f in h["_k_devTimeFormat"].unique().to_list() if f]:
             chrono, named_zone = java_to_strftime(fmt)
+            if not _usable(chrono):
+                continue  # a format chrono cannot use: those rows fall back to the default forms
             text = dev
             zone_utc = pl.lit(False)
             if named_zone:
