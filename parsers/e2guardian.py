@@ -38,6 +38,7 @@ import polars as pl
 from parsers.base import BaseParser, SourceMeta, null_if_dash
 from parsers.errors import ParserConfigError
 from parsers.squid import connect_url, squid_action
+from parsers.squid_combined import split_two_pass
 from parsers.timeutil import epoch_to_utc, local_to_utc
 from parsers.users import normalise_user
 
@@ -177,8 +178,11 @@ class E2GuardianParser(BaseParser):
     def parse_frame(self, batch: pl.DataFrame, meta: SourceMeta) -> pl.DataFrame:
         """Pick the batch's sub-format, then one vectorised regex split."""
         family = choose_family(batch["body"], meta.options.get("logfileformat"))
-        # Materialise the split once: eager select does not share a repeated regex sub-expression.
-        groups = batch.select(pl.col("body").str.extract_groups(FAMILIES[family]).alias("g")).unnest("g")
+        # Materialised once (eager select does not share a repeated regex sub-expression); for 5-8 a variant
+        # whose agent has no TAB goes first and the greedy pattern only sees the lines it missed.
+        pattern = FAMILIES[family]
+        fast = pattern.replace("(?P<ua>.*)", f"(?P<ua>{_T})")
+        groups = split_two_pass(batch, fast, pattern, "url")
         f = pl.col
         code = f("code").cast(pl.Int32, strict=False)
         if family == 3:

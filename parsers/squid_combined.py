@@ -35,6 +35,24 @@ _LINE = (
 )
 # Squid writes malformed requests without a URL or version, e.g. `"NONE error:... HTTP/0.0"` (covered
 # above) or, for a bare connection with no request, `"- - HTTP/0.0"`: also covered, since url is `.*`.
+# The same layout without the ambiguous `.*` parts: several times faster, and it matches every line without
+# a quote or space inside the URL, referrer or agent; the rest go through _LINE.
+_FAST = (
+    r"^\s*(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] "
+    r"\"(?P<method>[^\s\"]+) (?P<url>[^\s\"]*) HTTP/(?P<ver>[\d.]+)\" (?P<status>\d{1,3}|-) (?P<bytes>\d+|-)"
+    r"(?: \"(?P<referer>[^\"]*)\" \"(?P<ua>[^\"]*)\")? (?P<result>[A-Z][A-Z0-9_]*):(?P<hier>[A-Z][A-Z0-9_]*)\s*$"
+)
+
+
+def split_two_pass(batch: pl.DataFrame, fast: str, robust: str, probe: str) -> pl.DataFrame:
+    """Named groups of `fast` per line, and of `robust` for the lines `fast` missed (`probe` group null)."""
+    first = batch.select(pl.col("body").str.extract_groups(fast).alias("g")).unnest("g")
+    missed = first.get_column(probe).is_null()
+    if fast == robust or not missed.any():
+        return first
+    idx = missed.arg_true()
+    second = batch[idx].select(pl.col("body").str.extract_groups(robust).alias("g")).unnest("g")
+    return pl.DataFrame([first.get_column(c).scatter(idx, second.get_column(c)) for c in first.columns])
 
 
 class SquidCombinedParser(BaseParser):
@@ -54,8 +72,8 @@ class SquidCombinedParser(BaseParser):
     def parse_frame(self, batch: pl.DataFrame, meta: SourceMeta) -> pl.DataFrame:
         """Vectorised regex split, anchored at both ends of the line."""
         del meta
-        # Materialise the split once: eager select does not share a repeated regex sub-expression.
-        groups = batch.select(pl.col("body").str.extract_groups(_LINE).alias("g")).unnest("g")
+        # Materialised once: eager select does not share a repeated regex sub-expression.
+        groups = split_two_pass(batch, _FAST, _LINE, "client")
         f = pl.col
         status = f("status").cast(pl.Int32, strict=False)
         action, reason = squid_action(f("result"), status)
