@@ -109,8 +109,9 @@ def _print_summary(
 
     assert isinstance(result, DemoResult) and isinstance(report, LoadReport)
     files = Table(title="Log files", title_justify="left")
-    for col in ("format", "file", "lines", "events", "rejects", "alerts"):
-        files.add_column(col, justify="right" if col in ("lines", "events", "rejects", "alerts") else "left")
+    # "raised" counts alerts per batch before the case store folds repeats into episodes (the table below).
+    for col in ("format", "file", "lines", "events", "rejects", "raised"):
+        files.add_column(col, justify="left" if col in ("format", "file") else "right")
     for fmt, path in result.files.items():
         got = report.ingest.get(fmt, {})
         files.add_row(
@@ -127,7 +128,7 @@ def _print_summary(
             f"{stored['rejects']:,} rejects for demo-academy (a re-run adds nothing: files are checkpointed)."
         )
     if report.alerts:
-        alerts = Table(title="Alerts by category and severity", title_justify="left")
+        alerts = Table(title="Alerts (episodes) by category and severity", title_justify="left")
         alerts.add_column("category")
         for sev in range(1, 6):
             alerts.add_column(f"sev {sev}", justify="right")
