@@ -54,9 +54,11 @@ def squid_action(result: pl.Expr, status: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 
 def connect_url(method: pl.Expr, url: pl.Expr) -> pl.Expr:
-    """A CONNECT target `host:port` becomes `https://host:port` (scheme added where implied)."""
+    """A CONNECT target `host:port` becomes `https://host:port`; Squid's `error:...` placeholder is no URL."""
     return (
-        pl.when((method == "CONNECT") & ~url.str.contains("://"))
+        pl.when(url.str.starts_with("error:"))
+        .then(None)
+        .when((method == "CONNECT") & ~url.str.contains("://"))
         .then(pl.lit("https://") + url)
         .otherwise(url)
     )
