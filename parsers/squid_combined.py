@@ -84,11 +84,7 @@ class SquidCombinedParser(BaseParser):
             null_if_dash(f("client")).alias("client_ip"),
             user.alias("user"),
             f("method").alias("method"),
-            # `error:transaction-end-before-headers` is Squid's placeholder, not a URL
-            pl.when(f("url").str.starts_with("error:"))
-            .then(None)
-            .otherwise(connect_url(f("method"), null_if_dash(f("url"))))
-            .alias("url"),
+            connect_url(f("method"), null_if_dash(f("url"))).alias("url"),
             status.alias("status"),
             f("bytes").cast(pl.Int64, strict=False).alias("bytes_in"),
             null_if_dash(f("referer")).alias("referrer"),
