@@ -28,6 +28,9 @@ from detectors.circumvention_config import BehaviourConfig
 from detectors.domain_model import is_ordinary
 
 _LOCK = threading.Lock()
+
+MIN_BASELINE_DAYS = 5
+"""Days of earlier data a school needs before a host can be called new to it."""
 _CON: duckdb.DuckDBPyConnection | None = None
 _HIT_COLUMNS = ("_row", "rule", "base", "title", "why", "matched", "kind")
 _UNBLOCKER_SHAPE = re.compile(
@@ -82,7 +85,13 @@ def _history_for(df: pl.DataFrame, warehouse: Any, hosts: list[str], days: int) 
     out: dict[tuple[str, str], int] = {}
     start = df["ts"].min()
     assert isinstance(start, datetime)
-    for school in df["school"].drop_nulls().unique().to_list():
+    schools = df["school"].drop_nulls().unique().to_list()
+    # A warehouse that has only just started has no baseline: everything would look first-seen.
+    for school in schools:
+        known = [d for d in warehouse.days("events", str(school)) if d < start.date()]
+        if len(known) < MIN_BASELINE_DAYS:
+            return None
+    for school in schools:
         for host, n in host_history(warehouse, str(school), hosts, start, days).items():
             out[(str(school), host)] = n
     return out
@@ -197,10 +206,16 @@ def _lesson_spread(df: pl.DataFrame, warehouse: Any, cfg: BehaviourConfig, allow
     if not hosts:
         return _empty()
     history = _history_for(df, warehouse, hosts, cfg.history_days)
-    seen = {k[1] for k in (history or {})}
+    if history is None:
+        # Without history nothing can be called first-seen: every popular site in a lesson would qualify.
+        return _empty()
+    seen = {k[1] for k in history}
+    hosts = [h for h in hosts if h not in seen]
+    if not hosts:
+        return _empty()
     # New *and* shaped like an unblocker (free hosting platform or a bypass word): 2; otherwise 1, because a
     # teacher sending a class to a new quiz site looks exactly the same.
-    new_hosts = [h for h in hosts if history is not None and h not in seen and _UNBLOCKER_SHAPE.search(h)]
+    new_hosts = [h for h in hosts if _UNBLOCKER_SHAPE.search(h)]
     rows = base.join(groups.filter(pl.col("host").is_in(hosts)), on=["school", "host", "_hour", "_net"])
     grade = pl.when(pl.col("host").is_in(new_hosts)).then(pl.lit(2)).otherwise(pl.lit(1)).cast(pl.Int32)
     first = rows.sort("ts").unique(["user", "host"], keep="first")

@@ -36,8 +36,11 @@ def after_block_batch() -> pa.Table:
     return table(rows)
 
 
-def warehouse_with(tmp_path: Path, rows: list[dict[str, object]]) -> Warehouse:
-    WarehouseWriter(tmp_path / "wh").write_batch("hist-1", table(rows), REJECT_SCHEMA.empty_table())
+def warehouse_with(tmp_path: Path, rows: list[dict[str, object]], baseline_days: int = 7) -> Warehouse:
+    """A warehouse holding `rows` plus ordinary traffic on each of the `baseline_days` before T0."""
+    filler = [event(0, ts=T0 - timedelta(days=d), user="staff1", url="https://www.bbc.co.uk/")
+              for d in range(2, baseline_days + 2)]
+    WarehouseWriter(tmp_path / "wh").write_batch("hist-1", table(rows + filler), REJECT_SCHEMA.empty_table())
     return Warehouse(tmp_path / "wh")
 
 
@@ -79,3 +82,10 @@ def test_lesson_spread_of_new_unblocker(tmp_path: Path) -> None:
     assert {a.severity for a in alerts} == {2} and len(alerts) == 6
     assert all(a.evidence["hosts"] == ["maths-games-hub.vercel.app", "new-quiz.example"] for a in alerts)
     assert all(a.rule == "behaviour:lesson_spread" for a in alerts)
+
+
+def test_a_warehouse_without_a_baseline_calls_nothing_new(tmp_path: Path) -> None:
+    wh = warehouse_with(tmp_path, [event(0, ts=T0 - timedelta(days=1), url="https://www.bbc.co.uk/")], baseline_days=0)
+    rows = [event(i * 60, user=f"pupil{i}", client_ip=f"10.0.4.{i + 10}", url="https://maths-games-hub.vercel.app/")
+            for i in range(6)]
+    assert detector().detect(table(rows), DetectContext(warehouse=wh)) == []
