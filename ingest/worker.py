@@ -16,7 +16,10 @@ import pyarrow as pa
 
 from detectors.base import Alert, DetectContext
 from detectors.registry import run_detectors
-from parsers.base import Parser, SourceMeta
+from detectors.circumvention_config import load_config
+from detectors.lists import categorise, lists_for
+from ingest.context import IngestContext
+from parsers.base import ParseResult, Parser, SourceMeta
 from parsers.pipeline import parse_batch
 from vigil.settings import Settings
 from warehouse.writer import WarehouseWriter
@@ -73,13 +76,21 @@ class Pipeline:
         self.writer = WarehouseWriter(settings.warehouse_dir)
         self.detect = detect
         self.alert_sink = alert_sink
-        self.context = context or DetectContext(options=settings.section("detection"))
+        self.fixed_context = context
+        self.lists_dir = load_config(settings.section("circumvention")).lists_dir or settings.data_dir / "lists"
+        self.context = IngestContext(settings) if detect and context is None else None
 
     def prepare(self, raw: pl.DataFrame, parser: Parser, meta: SourceMeta) -> Prepared:
         """Parse, enrich and detect one batch (CPU work; nothing is written yet)."""
         started = time.perf_counter()
         result = parse_batch(raw, parser, meta)
-        alerts = run_detectors(result.events, self.context) if self.detect else []
+        lists = lists_for(self.lists_dir)  # re-read only when a list set was (re)imported
+        if not lists.empty:
+            result = ParseResult(categorise(result.events, lists), result.rejects)
+        alerts: list[Alert] = []
+        if self.detect:
+            ctx = self.fixed_context or (self.context.for_batch(result.events) if self.context else DetectContext())
+            alerts = run_detectors(result.events, ctx)
         return Prepared(raw.height, result.events, result.rejects, alerts, time.perf_counter() - started)
 
     def commit(self, prepared: Prepared, batch_id: str) -> BatchOutcome:

@@ -81,3 +81,25 @@ def test_truncated_file_is_read_again_without_overwriting_old_rows(settings: Set
     p.write_text(lines(40)[: len(lines(3))])  # same first line, now shorter: copytruncate then rewrite
     assert run(settings, p) == 3
     assert stored(settings) == 43
+
+
+def test_imported_lists_categorise_events_without_a_category(settings: Settings, tmp_path: Path) -> None:
+    from detectors.lists import import_lists
+
+    src = tmp_path / "blacklists" / "gambling"
+    src.mkdir(parents=True)
+    (src / "domains").write_text("bet-example.com\n")
+    import_lists(tmp_path / "blacklists", settings.data_dir / "lists", name="ut1")
+    p = tmp_path / "access.log"
+    ts = T0.timestamp()
+    p.write_text(
+        f"{ts:.3f}      1 10.0.0.5 TCP_MISS/200 500 GET http://www.bet-example.com/odds alice HIER_DIRECT/1.2.3.4 -\n"
+        f"{ts:.3f}      1 10.0.0.5 TCP_MISS/200 500 GET http://bbc.co.uk/ alice HIER_DIRECT/1.2.3.4 -\n"
+    )
+    run(settings, p)
+    wh = Warehouse(settings.warehouse_dir)
+    got = wh.events("s1", since=T0 - timedelta(days=1), until=T0 + timedelta(days=1))
+    assert dict(zip(got.column("host").to_pylist(), got.column("category").to_pylist(), strict=True)) == {
+        "www.bet-example.com": "ut1:gambling",
+        "bbc.co.uk": None,
+    }
