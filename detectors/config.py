@@ -5,6 +5,7 @@ Example::
     [detection]
     exclude_terms = ["isis project"]          # searches containing these never alert
     allow_hosts = ["ourschool-lms.example"]   # URL text on these hosts is never analysed
+    curriculum_context = ["year 9 project"]   # caps non-crisis hits at severity 2 (schoolwork)
     disabled_phrases = ["suicide_self_harm:en:kms"]
     cohort_min_users = 5
 
@@ -85,6 +86,7 @@ class DetectionConfig(BaseModel):
     exclude_terms: tuple[str, ...] = ()
     allow_hosts: tuple[str, ...] = ()
     help_hosts: tuple[str, ...] = ()
+    curriculum_context: tuple[str, ...] = ()
     licensed_lists: tuple[LicensedList, ...] = ()
     cohort_min_users: int = Field(default=5, ge=2)
     context_minutes: int = Field(default=60, ge=0, le=24 * 60)

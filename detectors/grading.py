@@ -3,7 +3,8 @@
 Inputs: the phrase's own severity, the risk model's P(concerning sense) and expected severity, whether
 the search asks for help, whether it came from a search or a page address. The model can move a grade by
 one either way and suppresses benign senses; licensed-list hits are never suppressed; help-seeking is
-never suppressed but is graded as a pupil reaching out (3 with a crisis phrase, otherwise 1).
+never suppressed but is graded as a pupil reaching out (3 with a crisis phrase, otherwise 1); a
+schoolwork/awareness context word caps a non-crisis phrase (graded 4 or less) at 2.
 """
 
 from __future__ import annotations
@@ -39,7 +40,14 @@ class Grade:
 
 
 def grade(
-    rule_severity: int, *, always: bool, p_concern: float, model_severity: float, help_seeking: bool, from_url: bool
+    rule_severity: int,
+    *,
+    always: bool,
+    p_concern: float,
+    model_severity: float,
+    help_seeking: bool,
+    from_url: bool,
+    curriculum: str | None = None,
 ) -> Grade:
     """Combine rule, model and context into a 1-5 grade (see module docstring)."""
     if always:
@@ -65,6 +73,9 @@ def grade(
         reasons.append(f"the sense is uncertain (model {p_concern:.2f}), so it is graded lower")
     else:
         reasons.append(f"the wording reads as the concerning sense (model {p_concern:.2f})")
+    if curriculum and rule_severity <= 4 and sev > 2:
+        sev = 2
+        reasons.append(f"it reads like schoolwork or awareness material (mentions “{curriculum}”), so it is kept low")
     if from_url:
         reasons.append("seen in a page address rather than a search")
     return Grade(sev, tuple(reasons))

@@ -166,6 +166,7 @@ def find_hits(cand: pl.DataFrame, lib: Library, cfg: DetectionConfig) -> list[Hi
             model_severity=m_sev,
             help_seeking=helping,
             from_url=from_url,
+            curriculum=lib.curriculum_context(text),
         )
         if g.severity is None:
             continue

@@ -114,7 +114,7 @@ _HOMOGLYPHS = {
 }
 _HOMOGLYPH_TABLE = str.maketrans(_HOMOGLYPHS)
 
-# Conservative leetspeak: only characters inside a word (a letter on both sides), or at the start of a
+# Conservative leetspeak: only runs inside a word (a letter on both sides), or at the start of a
 # word followed by two letters, or 0/1/3/4 ending a word of 3+ letters. So `su1c1de` -> suicide and
 # `$uicide` -> suicide, but `7 days`, `2024`,
 # `covid19` and `year 7` are left alone. `1` is ambiguous (i or l): the main view reads i, `alt_view` l.
@@ -136,7 +136,7 @@ _LEET = {
 _LEET_CHARS = re.escape("".join(_LEET))
 _LETTER = r"[^\W\d_]"
 _LEET_RE = re.compile(
-    rf"(?<={_LETTER})[{_LEET_CHARS}](?={_LETTER})"  # inside a word: k1ll, su1c1de
+    rf"(?<={_LETTER})[{_LEET_CHARS}]+(?={_LETTER})"  # inside a word: k1ll, su1c1de, v10l3nt
     rf"|(?<![^\s#])[{_LEET_CHARS}](?={_LETTER}{{2}})"  # word-initial: $uicide, 4nal
     rf"|(?<={_LETTER}{{3}})[0134](?![\w])"  # word-final after 3 letters: someon3 (not year7, mp3, covid19)
 )
@@ -148,7 +148,7 @@ _WS = re.compile(r"\s+")
 
 
 def _leet(text: str, one: str) -> str:
-    return _LEET_RE.sub(lambda m: one if m.group() == "1" else _LEET[m.group()], text)
+    return _LEET_RE.sub(lambda m: "".join(one if c == "1" else _LEET[c] for c in m.group()), text)
 
 
 def _strip_marks(text: str) -> str:

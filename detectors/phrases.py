@@ -68,6 +68,7 @@ class Library:
     help_hosts: frozenset[str]
     help_patterns: tuple[str, ...]
     exclude_patterns: tuple[str, ...]
+    curriculum_patterns: tuple[str, ...]
     _automaton: ahocorasick.Automaton = field(repr=False)
 
     def match(self, text: str) -> list[PhraseHit]:
@@ -92,6 +93,11 @@ class Library:
         """Whether the text names a help service or asks for help."""
         padded = match_texts(text)
         return any(p in padded for p in self.help_patterns)
+
+    def curriculum_context(self, text: str) -> str | None:
+        """The first schoolwork/awareness context word in the text, if any."""
+        padded = match_texts(text)
+        return next((p.strip() for p in self.curriculum_patterns if p in padded), None)
 
     def is_help_host(self, host: str | None, registered_domain: str | None) -> bool:
         """Whether a host belongs to a help-seeking or allow-listed site."""
@@ -125,10 +131,10 @@ def builtin_phrases() -> tuple[Phrase, ...]:
 
 
 @lru_cache(maxsize=1)
-def _allowlist() -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _allowlist() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     with (DATA_DIR / "allowlist.toml").open("rb") as fh:
         data = tomllib.load(fh)
-    return tuple(data["help_hosts"]), tuple(data["help_phrases"])
+    return tuple(data["help_hosts"]), tuple(data["help_phrases"]), tuple(data["curriculum_context"])
 
 
 def load_licensed(spec: LicensedList) -> list[Phrase]:
@@ -211,7 +217,7 @@ def _compile(cfg_json: str) -> Library:
     for ph in phrases:
         prefilter |= _variants(ph, multiword_only=False)
         url_prefilter |= _variants(ph, multiword_only=True)
-    help_hosts, help_phrases = _allowlist()
+    help_hosts, help_phrases, curriculum = _allowlist()
     return Library(
         phrases=tuple(phrases),
         prefilter=sorted(prefilter),
@@ -219,5 +225,6 @@ def _compile(cfg_json: str) -> Library:
         help_hosts=frozenset((*help_hosts, *cfg.help_hosts, *cfg.allow_hosts)),
         help_patterns=tuple(f" {match_view(p)} " for p in help_phrases),
         exclude_patterns=tuple(f" {match_view(p)} " for p in cfg.exclude_terms),
+        curriculum_patterns=tuple(f" {match_view(p)} " for p in (*curriculum, *cfg.curriculum_context)),
         _automaton=automaton,
     )
