@@ -14,7 +14,6 @@ from api.config import ApiConfig
 from api.errors import NotAuthenticated, Unavailable
 from cases import sessions
 from cases.store import CaseStore
-from cases.users import load_account
 from vigil.settings import Settings
 
 COOKIE = "vigil_session"
@@ -77,26 +76,33 @@ WarehouseDep = Annotated[Any, Depends(get_warehouse)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 
 
-def session_from_request(request: Request, store: CaseStore, settings: Settings) -> sessions.Session | None:
-    """The session behind a bearer token or the signed session cookie, if any (TOTP may still be owed)."""
+def _token(request: Request, settings: Settings) -> tuple[str, str] | None:
+    """(token, kind) from the bearer header or the signed session cookie."""
     auth = request.headers.get("authorization", "")
     if auth[:7].lower() == "bearer ":
-        return sessions.resolve(store, auth[7:].strip(), "api")
+        return auth[7:].strip(), "api"
     cookie = request.cookies.get(COOKIE)
     if cookie:
         token = unsign(settings.secret_key, cookie)
         if token:
-            return sessions.resolve(store, token, "ui")
+            return token, "ui"
     return None
+
+
+def session_from_request(request: Request, store: CaseStore, settings: Settings) -> sessions.Session | None:
+    """The session behind a bearer token or the signed session cookie, if any (TOTP may still be owed)."""
+    found = _token(request, settings)
+    return sessions.resolve(store, found[0], found[1]) if found else None
 
 
 def get_principal(request: Request, store: StoreDep, settings: SettingsDep) -> Principal:
     """The signed-in caller; 401 (or the login page, for the UI) otherwise."""
-    sess = session_from_request(request, store, settings)
-    if sess is None or sess.pending_totp:
+    found = _token(request, settings)
+    resolved = sessions.resolve_account(store, found[0], found[1]) if found else None
+    if resolved is None or resolved[0].pending_totp:
         raise NotAuthenticated("sign in first (POST /api/token, or the login page)")
-    account = load_account(store, sess.user_id)
-    if account is None or account.disabled:
+    sess, account = resolved
+    if account.disabled:
         raise NotAuthenticated("this account is disabled")
     principal = Principal(account=account, session=sess)
     request.state.principal = principal

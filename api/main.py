@@ -14,7 +14,7 @@ from starlette.templating import Jinja2Templates
 from api import errors
 from api.auth import declared_permission, ensure_known_roles
 from api.config import api_config
-from api.metrics import Metrics
+from api.metrics import Metrics, MetricsMiddleware
 from api.routes import ROUTERS
 from api.ui.filters import install_filters
 from cases.store import CaseStore
@@ -66,24 +66,10 @@ def create_app(settings: Settings, *, store: CaseStore | None = None, warehouse:
     install_filters(templates)
     app.state.templates = templates
     app.state.metrics = Metrics()
-    app.middleware("http")(app.state.metrics.middleware)
-    app.middleware("http")(_security_headers)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     check_routes(app)
     return app
-
-
-async def _security_headers(request: Any, call_next: Any) -> Any:
-    response = await call_next(request)
-    # No third-party anything: scripts, styles and images come from this server only.
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
-    )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response

@@ -23,8 +23,13 @@ def render() -> str:
     roles = list(ROLES)
     lines = [HEADER, "## Roles", "", "| role | who |", "|---|---|"]
     lines += [f"| `{r}` | {ROLES[r]} |" for r in roles]
-    lines += ["", "## Permission x role", "", "| permission | what it allows | " + " | ".join(roles) + " |",
-              "|---|---|" + "---|" * len(roles)]
+    lines += [
+        "",
+        "## Permission x role",
+        "",
+        "| permission | what it allows | " + " | ".join(roles) + " |",
+        "|---|---|" + "---|" * len(roles),
+    ]
     for perm in PERMISSIONS.values():
         cells = ["yes" if r in perm.roles else "" for r in roles]
         lines.append(f"| `{perm.name}` | {perm.description} | " + " | ".join(cells) + " |")

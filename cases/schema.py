@@ -91,7 +91,16 @@ alerts = sa.Table(
     sa.Column("close_note", sa.Text, nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.Index("ix_alerts_queue", "school", "status", "severity", "ts"),
+    sa.Index(
+        "ix_alerts_queue_order",
+        "school",
+        "status",
+        sa.text("severity DESC"),
+        "ts",
+        "id",
+        "subject_kind",
+        "escalated_to",
+    ),
     sa.Index("ix_alerts_subject", "school", "user", "ts"),
 )
 

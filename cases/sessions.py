@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from cases import schema as t
 from cases.store import CaseStore
+from cases.users import Account
 
 UI_TTL = timedelta(hours=8)
 API_TTL = timedelta(hours=12)
@@ -78,3 +79,33 @@ def end(store: CaseStore, session: Session) -> None:
     """Sign out: delete the session row."""
     with store.engine.begin() as conn:
         conn.execute(sa.delete(t.sessions).where(t.sessions.c.token_hash == session.token_hash))
+
+
+def resolve_account(store: CaseStore, token: str, kind: str) -> tuple[Session, Account] | None:
+    """The live session and its enabled account with roles, in one query (every request does this)."""
+    s, u, r = t.sessions.c, t.users.c, t.user_roles.c
+    stmt = (
+        sa.select(
+            s.token_hash, s.user_id, s.kind, s.csrf, s.pending_totp, u.name, u.totp_secret, u.disabled, r.school, r.role
+        )
+        .select_from(t.sessions.join(t.users, u.id == s.user_id).outerjoin(t.user_roles, r.user_id == u.id))
+        .where(s.token_hash == _hash(token), s.kind == kind, s.expires_at > t.now())
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    if not rows:
+        return None
+    first = rows[0]
+    roles: dict[str, set[str]] = {}
+    for row in rows:
+        if row.school is not None:
+            roles.setdefault(row.school, set()).add(row.role)
+    sess = Session(first.token_hash, first.user_id, first.kind, first.csrf, bool(first.pending_totp))
+    account = Account(
+        id=first.user_id,
+        name=first.name,
+        roles={k: frozenset(v) for k, v in roles.items()},
+        totp=bool(first.totp_secret),
+        disabled=bool(first.disabled),
+    )
+    return sess, account

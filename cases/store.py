@@ -108,12 +108,12 @@ class CaseStore:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "heads")  # capabilities add their tables as independent branches
 
-    def revision(self) -> str | None:
-        """The applied Alembic revision, or None before migrate()."""
+    def revisions(self) -> set[str]:
+        """The applied Alembic revision of every branch (empty before migrate())."""
         with self.engine.connect() as conn:
             if not sa.inspect(conn).has_table("alembic_version"):
-                return None
-            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+                return set()
+            return {str(v) for v in conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()}
 
     def ping(self) -> bool:
         """True when the database answers."""

@@ -55,7 +55,7 @@ def _row(store: CaseStore, alert_id: str) -> dict[str, object]:
 
 def test_migrations_create_schema_and_are_idempotent(store: CaseStore) -> None:
     store.migrate()  # second run is a no-op
-    assert store.revision() == "0001"
+    assert "0002" in store.revisions()  # the core branch head; capabilities add their own
     names = set(sa.inspect(store.engine).get_table_names())
     assert {
         "schools",
