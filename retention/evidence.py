@@ -112,7 +112,7 @@ def count_held(files: list[Path], hold: ActiveHold) -> int:
 def write_evidence(data_dir: Path, hold: ActiveHold, day: date, rows: pa.Table) -> EvidenceFile:
     """Write one partition's held rows for a hold atomically (0600), and record its SHA-256 in SHA256SUMS."""
     target = hold_dir(data_dir, hold.school, hold.id)
-    private_dirs(target, data_dir)
+    private_dirs(target)
     for stale in target.glob(".*.tmp"):
         stale.unlink(missing_ok=True)  # left by a run killed mid-write
     dest = target / f"{day.isoformat()}.parquet"

@@ -205,7 +205,7 @@ class RetentionJob:
     # ---- apply -----------------------------------------------------------------------------------
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        private_dirs(self.trash, self.data_dir)
+        private_dirs(self.trash)
         fd = os.open(self.trash / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             try:
@@ -272,7 +272,7 @@ class RetentionJob:
                     copied.append(self._store_evidence(hold, day, rows))
         rows_now = count_rows(files)
         run_dir = self.trash / self.run_id
-        private_dirs(run_dir, self.data_dir)
+        private_dirs(run_dir)
         intent = run_dir / f"{_flat(item.key)}.json"
         _write_json_durable(
             {
@@ -289,7 +289,7 @@ class RetentionJob:
             intent,
         )
         dest = run_dir / item.key
-        private_dirs(dest.parent, self.data_dir)
+        private_dirs(dest.parent)
         os.rename(part, dest)
         fsync_dir(part.parent)
         fsync_dir(dest.parent)

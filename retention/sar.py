@@ -144,7 +144,7 @@ def export_subject(
     kept = _evidence_events(store, data_dir, [int(x["id"]) for x in holds], user)
     ts = datetime.now(UTC).isoformat(timespec="seconds")
     if not dest.parent.exists():
-        private_dirs(dest.parent, Path(dest.anchor))
+        private_dirs(dest.parent)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED) as zf:

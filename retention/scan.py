@@ -44,11 +44,11 @@ def list_partitions(root: Path, school: str | None = None) -> list[Partition]:
     return out
 
 
-def private_dirs(path: Path, stop: Path) -> None:
-    """Create `path` and any missing parents below `stop` with owner-only permissions (0700)."""
+def private_dirs(path: Path) -> None:
+    """Create `path` and any missing parents with owner-only permissions (0700); existing ones are left as is."""
     missing: list[Path] = []
     p = path
-    while not p.exists() and p != stop and p != p.parent:
+    while not p.exists() and p != p.parent:
         missing.append(p)
         p = p.parent
     for d in reversed(missing):
