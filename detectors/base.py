@@ -121,8 +121,15 @@ class DetectContext:
 class Detector(Protocol):
     """Turns a batch of events into alerts."""
 
-    name: str
-    description: str
+    @property
+    def name(self) -> str:
+        """Short identifier stored on every alert (`keywords`, `circumvention`, ...)."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One sentence for docs and the UI."""
+        ...
 
     def detect(self, events: pa.Table, ctx: DetectContext) -> Sequence[Alert]:
         """Alerts raised by this batch (already folded into episodes within the batch)."""
