@@ -16,11 +16,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from ingest_testkit import squid_line
 
 from ingest.health import source_status
 from ingest.sources.syslog import ListenSpec
 from ingest.syslog_service import SyslogSummary, request_stop, run_syslog
-from ingest_testkit import squid_line
 from vigil.settings import Settings, SourceConfig
 
 
