@@ -1,4 +1,4 @@
-"""Strip syslog envelopes (RFC 5424, RFC 3164, rsyslog file format, a bare `<PRI>`) before format parsing.
+"""Strip syslog envelopes (RFC 5424, RFC 3164, rsyslog file format, Sophos UTM, bare `<PRI>`) before parsing.
 
 The same vendor body reaches Vigil in several envelopes; parsers see only the body, plus the header's
 timestamp, host and app name, which formats without their own (pfSense filterlog) fall back on.
@@ -8,18 +8,19 @@ from datetime import datetime
 
 import polars as pl
 
-from parsers.timeutil import iso_to_utc, with_inferred_year
+from parsers.timeutil import iso_to_utc, local_to_utc, with_inferred_year
 
 FRAME_COLUMNS = ("body", "syslog_ts", "syslog_host", "syslog_app")
 
 _RFC5424 = (
-    r"^<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
+    r"^(?:<(?P<pri>\d{1,3})>)?1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
     r"(?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+) ?(?P<msg>(?s:.*))$"
 )
 _RFC3164 = (
     r"^(?:<(?P<pri>\d{1,3})>)?(?P<ts>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d) "
-    r"(?P<host>\S+) (?:(?P<app>[^:\[\s]+)(?:\[\d+\])?: )?(?P<msg>(?s:.*))$"
+    r"(?:(?P<host>[^\s\[:]+) )?(?:(?P<app>[^:\[\s]+)(?:\[\d+\])?: )?(?P<msg>(?s:.*))$"
 )
+_SOPHOS_UTM = r"^(?P<ts>\d{4}:\d\d:\d\d-\d\d:\d\d:\d\d) (?P<host>\S+) (?P<app>[^:\[\s]+)(?:\[\d+\])?: (?P<msg>(?s:.*))$"
 _RSYSLOG_FILE = (
     r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (?P<host>\S+) "
     r"(?P<app>[^:\[\s]+)(?:\[\d+\])?: (?P<msg>(?s:.*))$"
@@ -32,9 +33,10 @@ def _nil(expr: pl.Expr) -> pl.Expr:
 
 
 _KINDS: tuple[tuple[str, str], ...] = (
-    ("rfc5424", r"^<\d{1,3}>1 "),
+    ("rfc5424", r"^(?:<\d{1,3}>)?1 (?:\d{4}-\d\d-\d\dT|- )"),
     ("rfc3164", r"^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d "),
     ("rsyslog", r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"),
+    ("sophos_utm", r"^\d{4}:\d\d:\d\d-\d\d:\d\d:\d\d "),
     ("bare", r"^<\d{1,3}>"),
 )
 _EMPTY_FRAME: dict[str, pl.DataType] = {
@@ -47,7 +49,13 @@ _EMPTY_FRAME: dict[str, pl.DataType] = {
 
 def _frame_kind(rows: pl.DataFrame, kind: str, *, tz: str, now: datetime) -> pl.DataFrame:
     """Frame columns for rows of one envelope kind (rows that do not fully match pass through unframed)."""
-    pattern = {"rfc5424": _RFC5424, "rfc3164": _RFC3164, "rsyslog": _RSYSLOG_FILE, "bare": _BARE_PRI}[kind]
+    pattern = {
+        "rfc5424": _RFC5424,
+        "rfc3164": _RFC3164,
+        "rsyslog": _RSYSLOG_FILE,
+        "sophos_utm": _SOPHOS_UTM,
+        "bare": _BARE_PRI,
+    }[kind]
     g = rows.select(pl.col("_i"), pl.col("raw"), pl.col("raw").str.extract_groups(pattern).alias("g")).unnest("g")
     cols = g.columns
     ts: pl.Expr
@@ -57,6 +65,8 @@ def _frame_kind(rows: pl.DataFrame, kind: str, *, tz: str, now: datetime) -> pl.
         ts = with_inferred_year(pl.col("ts"), "%b %e %H:%M:%S", tz, now)
     elif kind == "rsyslog":
         ts = iso_to_utc(pl.col("ts"), tz)
+    elif kind == "sophos_utm":
+        ts = local_to_utc(pl.col("ts").str.to_datetime("%Y:%m:%d-%H:%M:%S", strict=False), tz)
     else:
         ts = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
     msg = pl.col("msg").str.strip_prefix("\ufeff") if kind == "rfc5424" else pl.col("msg")
