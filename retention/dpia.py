@@ -84,7 +84,8 @@ def _retention(settings: Settings, config: RetentionConfig) -> list[str]:
         cells = []
         for school in schools:
             rule = config.for_school(school).describe(cls)
-            cells.append(rule.split(": ", 1)[1].replace(" (default)", ""))
+            period = rule.split(": ", 1)[1]
+            cells.append(period.replace(" (default)", "").replace(f" (school {school} override)", " (override)"))
         out.append(_md_row(words, *cells))
     return out
 

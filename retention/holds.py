@@ -265,9 +265,7 @@ def held_users(store: CaseStore, school: str) -> set[str]:
         return {str(u) for (u,) in conn.execute(q) if u}
 
 
-def evidence_for_hold(
-    store: CaseStore, hold_id: int, schools: Sequence[str] | None = None
-) -> list[dict[str, Any]]:
+def evidence_for_hold(store: CaseStore, hold_id: int, schools: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """The evidence files copied for a hold (path relative to the data directory, SHA-256, rows)."""
     with store.engine.connect() as conn:
         _load(conn, hold_id, schools)

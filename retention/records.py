@@ -34,9 +34,7 @@ def closed_alerts(
         .group_by(au.object_id)
         .subquery()
     )
-    pupil_held = sa.exists().where(
-        h.kind == "pupil", h.released_at.is_(None), h.school == a.school, h.user == a.user
-    )
+    pupil_held = sa.exists().where(h.kind == "pupil", h.released_at.is_(None), h.school == a.school, h.user == a.user)
     alert_held = sa.exists().where(h.alert_id == a.id, h.released_at.is_(None))
     q = (
         sa.select(

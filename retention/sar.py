@@ -82,7 +82,7 @@ def user_events(warehouse_root: Path, school: str, user: str) -> pa.Table:
     con = duckdb.connect(":memory:", config={"threads": 2})
     try:
         sql = "SELECT * FROM read_parquet(?, union_by_name=true) WHERE user = ? ORDER BY ts, origin"
-        out: pa.Table = con.execute(sql, [files, user]).to_arrow_table()
+        out: pa.Table = con.sql(sql, params=[files, user]).to_arrow_table()
     finally:
         con.close()
     return out.select(EVENT_SCHEMA.names).cast(EVENT_SCHEMA)

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime, time as dtime, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 import duckdb
@@ -137,7 +138,10 @@ def test_ingest_and_queries_during_a_purge(tmp_path: Path, sqlite_store: CaseSto
                     io_errors += 1  # a partition renamed between DuckDB's glob and its open: retried by callers
                     continue
                 snapshots.append(
-                    {(s, d): int(n) for s, d, n in zip(*(res.column(c).to_pylist() for c in ("school", "d", "n")))}
+                    {
+                        (s, d): int(n)
+                        for s, d, n in zip(*(res.column(c).to_pylist() for c in ("school", "d", "n")), strict=False)
+                    }
                 )
         except BaseException as exc:
             errors.append(exc)
@@ -148,9 +152,7 @@ def test_ingest_and_queries_during_a_purge(tmp_path: Path, sqlite_store: CaseSto
     for th in threads:
         th.start()
     time.sleep(0.3)
-    RetentionJob(
-        data_dir=data, store=sqlite_store, config=RetentionConfig.model_validate(CONFIG), now=NOW
-    ).apply()
+    RetentionJob(data_dir=data, store=sqlite_store, config=RetentionConfig.model_validate(CONFIG), now=NOW).apply()
     time.sleep(0.3)
     stop.set()
     for th in threads:
@@ -161,7 +163,7 @@ def test_ingest_and_queries_during_a_purge(tmp_path: Path, sqlite_store: CaseSto
     # Today's partition is untouched: every batch the writer finished is there in full.
     today_dir = root / "events" / "school=s1" / f"date={TODAY.isoformat()}"
     names = {p.stem for p in today_dir.glob("*.parquet")}
-    assert {w for w in written} <= names
+    assert set(written) <= names
     assert sum(pq.read_metadata(p).num_rows for p in today_dir.glob("live-*.parquet")) == 6 * len(written)
     assert today_counts == sorted(today_counts), "a query of today's data never went backwards"
 

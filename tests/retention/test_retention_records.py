@@ -47,9 +47,7 @@ def test_ordinary_audit_deletes_and_updates_are_still_refused(store: CaseStore) 
         c.execute(sa.update(t.audit).values(actor="someone else"))
     # A grant must reach at least a year back: the exemption cannot be used on recent entries.
     with pytest.raises(sa.exc.DBAPIError, match="at least a year"), store.engine.begin() as c:
-        c.execute(
-            sa.insert(retention_audit_purges).values(run_id="x", school="s1", cutoff=NOW, state="open", ts=NOW)
-        )
+        c.execute(sa.insert(retention_audit_purges).values(run_id="x", school="s1", cutoff=NOW, state="open", ts=NOW))
     # A grant for another school does not cover this school's rows.
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as c:
         old = NOW - timedelta(days=2 * 365)
