@@ -4,6 +4,7 @@ Each writer owns one shard file (a Kafka partition, a syslog listener) and rewri
 each committed batch, so counts survive restarts and any process (`vigil status`, the API) can read
 them. A source is flagged silent when it has gone longer than `[ingest] silent_after_minutes` of school
 time (weekday school hours in the school's timezone) without a line: nights and weekends do not count.
+A configured source that has never sent anything is flagged silent straight away.
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ class SourceShard:
     def __init__(self, settings: Settings, shard: str) -> None:
         self.path = state_dir(settings) / f"{shard}.json"
         self.sources: dict[str, dict[str, Any]] = {}
+        self.meta: dict[str, Any] = {}
         if self.path.exists():
             try:
-                self.sources = json.loads(self.path.read_text()).get("sources", {})
+                stored = json.loads(self.path.read_text())
+                self.sources, self.meta = stored.get("sources", {}), stored.get("meta", {})
             except (ValueError, OSError):
                 self.sources = {}  # a torn shard only loses counters, never data
 
@@ -92,7 +95,7 @@ class SourceShard:
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
-            json.dump({"sources": self.sources, "updated": datetime.now(UTC).isoformat()}, fh)
+            json.dump({"sources": self.sources, "meta": self.meta, "updated": datetime.now(UTC).isoformat()}, fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
@@ -174,9 +177,9 @@ def source_status(settings: Settings, *, now: datetime | None = None) -> list[So
         last = datetime.fromisoformat(row["last_seen"]) if row["last_seen"] else None
         school = str(row["school"])
         tz = settings.school_tz(school)
-        # A never-seen source is measured from the start of today's school day.
-        since = last or datetime.combine(now.astimezone(ZoneInfo(tz)).date(), time(0), ZoneInfo(tz))
-        quiet = school_minutes_between(since, now, tz, cfg)
+        # A configured source that has never sent a line is flagged at once: the feed is missing.
+        quiet = school_minutes_between(last, now, tz, cfg) if last else 0.0
+        silent = quiet > cfg.silent_after_minutes if last else True
         out.append(
             SourceStatus(
                 name=name,
@@ -187,8 +190,23 @@ def source_status(settings: Settings, *, now: datetime | None = None) -> list[So
                 events=row["events"],
                 rejects=row["rejects"],
                 alerts=row["alerts"],
-                silent=quiet > cfg.silent_after_minutes,
+                silent=silent,
                 silent_minutes=round(quiet, 1),
             )
         )
+    return out
+
+
+def kafka_lag(settings: Settings) -> list[dict[str, Any]]:
+    """Last recorded lag per Kafka partition (written by the worker that owns it, at each commit)."""
+    out = []
+    directory = state_dir(settings)
+    for path in sorted(directory.glob("kafka-*.json")) if directory.is_dir() else []:
+        try:
+            stored = json.loads(path.read_text())
+        except (ValueError, OSError):
+            continue
+        lag = stored.get("meta", {}).get("lag")
+        if lag:
+            out.append({**lag, "updated": stored.get("updated")})
     return out

@@ -218,6 +218,9 @@ class KafkaIngestWorker:
                     self.committed[tp] = om.offset
                     shard = self.shards.get(tp)
                     if shard is not None:
+                        hw = self.consumer.highwater(tp)
+                        lag = max(hw - om.offset, 0) if hw is not None else None
+                        shard.meta["lag"] = {"topic": tp.topic, "partition": tp.partition, "lag": lag}
                         shard.flush()
                     if self.on_batch:
                         self.on_batch(tp, om.offset, self.summary.lines)
@@ -249,9 +252,7 @@ class KafkaIngestWorker:
                     else autodetect(sample.head(200).to_list(), what=f"kafka sender {sender!r}")
                 )
             except UnknownFormatError as exc:
-                log.warning(
-                    "sender format not recognised; its lines become rejects", extra={"error": str(exc)}
-                )
+                log.warning("sender format not recognised; its lines become rejects", extra={"error": str(exc)})
                 self.parsers[key] = None
         return self.parsers[key]
 
@@ -308,9 +309,7 @@ class KafkaIngestWorker:
                 pass
         for stale in set(previous) - set(ids):
             if (self.pipeline.writer.manifests / f"{stale}.json").exists() or stale != base:
-                self.pipeline.writer.write_batch(
-                    stale, EVENT_SCHEMA.empty_table(), REJECT_SCHEMA.empty_table()
-                )
+                self.pipeline.writer.write_batch(stale, EVENT_SCHEMA.empty_table(), REJECT_SCHEMA.empty_table())
         if previous == ids:
             return  # the common single-group case needs no record: its id is the base id itself
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
