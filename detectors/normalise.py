@@ -17,7 +17,6 @@ import unicodedata
 from functools import lru_cache
 from urllib.parse import unquote, unquote_plus
 
-
 __all__ = ["alt_view", "display_view", "match_texts", "match_view", "url_decode"]
 
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -158,8 +157,8 @@ def _strip_marks(text: str) -> str:
 
 
 def display_view(text: str) -> str:
-    """What a person should read: URL-decoded, NFKC, invisible characters removed, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", url_decode(text))
+    """What a person should read (text already URL-decoded): NFKC, invisible characters gone, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text)
     text = "".join(c for c in text if unicodedata.category(c) != "Cf")
     return _WS.sub(" ", text).strip()
 

@@ -162,18 +162,19 @@ def load_licensed(spec: LicensedList) -> list[Phrase]:
     return out
 
 
-def _variants(phrase: Phrase, multiword_only: bool) -> set[str]:
+def _variants(phrase: Phrase, for_urls: bool) -> set[str]:
     base = " ".join(phrase.text.lower().split())
     words = base.split(" ")
-    if multiword_only and len(words) < 2:
-        return set()
-    out = {sep.join(words) for sep in _SEPARATORS}
-    mv = match_view(phrase.text)
-    out.add(mv)
+    if for_urls and len(words) < 2:
+        return set()  # single words in page addresses are mostly noise (ids, slugs, brand names)
+    # Raw spellings as they appear in logs; URLs never carry a literal space or the squeezed skeleton.
+    seps = ("-", "_", "+", "%20") if for_urls else (" ", "-", "_", "+", "%20", ".")
+    out = {sep.join(words) for sep in seps}
+    if not for_urls:
+        out.add(match_view(phrase.text))
     joined = "".join(words)
     if (phrase.joined or len(words) > 1) and len(joined) >= _JOIN_MIN:
         out.add(joined)
-        out.add(mv.replace(" ", ""))
     for v in list(out):
         if not v.isascii():
             out.add(quote(v))  # percent-encoded UTF-8 as it appears in URLs
@@ -215,8 +216,8 @@ def _compile(cfg_json: str) -> Library:
     prefilter: set[str] = set()
     url_prefilter: set[str] = set()
     for ph in phrases:
-        prefilter |= _variants(ph, multiword_only=False)
-        url_prefilter |= _variants(ph, multiword_only=True)
+        prefilter |= _variants(ph, for_urls=False)
+        url_prefilter |= _variants(ph, for_urls=True)
     help_hosts, help_phrases, curriculum = _allowlist()
     return Library(
         phrases=tuple(phrases),

@@ -102,12 +102,15 @@ def _rule_expr(rule: EngineRule, path: pl.Expr, query: pl.Expr) -> pl.Expr:
 
 
 def _decode(raw: pl.Series) -> pl.Series:
-    """URL-decode (`+`, `%XX`, double encoding) and collapse white space, once per distinct value."""
-    mapping: dict[str, str | None] = {}
-    for value in raw.drop_nulls().unique().to_list():
-        text = " ".join(url_decode(value).split())
-        mapping[value] = text or None
-    return raw.replace_strict(mapping, default=None, return_dtype=pl.String)
+    """`url_decode` + white-space collapse, vectorised; only values with `%` go through Python (once each)."""
+    plain = raw.str.replace_all("+", " ", literal=True)
+    pct = plain.str.contains("%", literal=True).fill_null(False)
+    if pct.any():
+        mapping = {v: url_decode(v) for v in raw.filter(pct).unique().to_list()}
+        decoded = raw.replace_strict(mapping, default=None, return_dtype=pl.String)
+        plain = pl.select(pl.when(pct).then(decoded).otherwise(plain)).to_series()
+    out = plain.str.replace_all(r"\s+", " ").str.strip_chars()
+    return pl.select(pl.when(out == "").then(None).otherwise(out)).to_series()
 
 
 def _rule_sets(hosts: pl.Series) -> tuple[pl.Series, list[tuple[int, ...]]]:

@@ -113,11 +113,24 @@ def unwrap_url(url: str, max_depth: int = 4) -> str | None:
 
 
 def _unwrap_series(urls: pl.Series) -> pl.Series:
+    urls = pl.select(pl.when(urls.str.contains(WRAPPED_HINT)).then(urls)).to_series()
     mapping = {u: unwrap_url(u) for u in urls.drop_nulls().unique().to_list()}
     return urls.replace_strict(mapping, default=None, return_dtype=pl.String)
 
 
+# Literal hints for a one-pass case-insensitive Aho-Corasick pre-filter; WRAPPED_HINT confirms.
+_HINT_LITERALS = [
+    ".translate.goog",
+    "translate.google.",
+    "webcache.googleusercontent.com",
+    "/hvtrs8",
+    "/hvtr8",
+    *(f"{p}={v}" for p in _PROXY_PARAMS for v in ("http:", "https:", "http%3a", "https%3a", "www.")),
+]
+
+
 def unwrap_expr(url: pl.Expr) -> pl.Expr:
     """The unwrapped target URL for wrapped rows, null elsewhere (vectorised pre-filter)."""
-    hinted = pl.when(url.str.contains(WRAPPED_HINT)).then(url).otherwise(None)
+    hint = url.str.contains_any(_HINT_LITERALS, ascii_case_insensitive=True)
+    hinted = pl.when(hint).then(url).otherwise(None)
     return hinted.map_batches(_unwrap_series, return_dtype=pl.String)

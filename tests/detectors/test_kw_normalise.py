@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -62,7 +64,7 @@ def test_ambiguous_one_gets_both_readings() -> None:
 
 
 def test_display_view_keeps_what_the_pupil_typed_readable() -> None:
-    assert display_view("how+to%20die\u200b") == "how to die"
+    assert display_view("how  to\u200b die\u200b") == "how to die"
     assert display_view("Su1c1de") == "Su1c1de"
 
 
@@ -94,6 +96,5 @@ def test_display_view_is_idempotent(text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(texts)
-def test_url_decode_reaches_a_fixpoint(text: str) -> None:
-    once = url_decode(text)
-    assert url_decode(once) == once
+def test_url_decode_leaves_no_escapes(text: str) -> None:
+    assert not re.search(r"%[0-9A-Fa-f]{2}", url_decode(text))
