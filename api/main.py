@@ -73,3 +73,19 @@ def create_app(settings: Settings, *, store: CaseStore | None = None, warehouse:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     check_routes(app)
     return app
+
+
+SETTINGS_ENV = "SERVE_VIGIL_SETTINGS"
+"""Where `vigil serve --workers N` passes its resolved settings to worker processes (JSON)."""
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory for worker processes: the settings the parent `vigil serve` resolved."""
+    import json
+    import os
+
+    from vigil.settings import load_settings
+
+    raw = os.environ.get(SETTINGS_ENV)
+    settings = Settings(**json.loads(raw)) if raw else load_settings()
+    return create_app(settings)

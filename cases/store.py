@@ -222,14 +222,16 @@ class CaseStore:
             where.append(a.user == q.user)
         return where
 
-    def list_alerts(self, q: AlertQuery) -> tuple[list[dict[str, Any]], int]:
-        """One page of alert summaries (no evidence) and the total matching."""
+    def list_alerts(self, q: AlertQuery, *, count: bool = True) -> tuple[list[dict[str, Any]], int]:
+        """One page of alert summaries (no evidence) and the total matching (-1 when count=False)."""
         cols = [t.alerts.c[name] for name in SUMMARY_COLUMNS]
         where = self._where(q)
         order = SORTS.get(q.sort, SORTS["severity"])
         stmt = sa.select(*cols).where(*where).order_by(*order, t.alerts.c.id).limit(q.limit).offset(q.offset)
         with self.engine.connect() as c:
             rows = [t.row_dict(r) for r in c.execute(stmt)]
+            if not count:
+                return rows, -1
             total = c.execute(sa.select(sa.func.count()).select_from(t.alerts).where(*where)).scalar_one()
         return rows, int(total)
 
@@ -258,7 +260,7 @@ class CaseStore:
             sort="newest",
             limit=limit + 1,
         )
-        rows, _ = self.list_alerts(q)
+        rows, _ = self.list_alerts(q, count=False)
         return [r for r in rows if r["id"] != alert["id"]][:limit]
 
     # ---- notes and attachments -------------------------------------------------------------------
