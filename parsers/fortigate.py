@@ -43,6 +43,7 @@ _ALLOWED = (
     "passthrough", "pass", "allowed", "allow", "accept", "permit", "close", "timeout", "client-rst",
     "server-rst", "ip-conn", "dns", "start", "exempt", "monitored",
 )  # fmt: skip
+_CLOCK = ("date", "time", "tz")
 # Keys whose values never hold a backslash escape (numbers, addresses, fixed words): no unescape pass.
 _PLAIN = frozenset(
     {"date", "time", "tz", "eventtime", "type", "subtype", "eventtype", "srcip", "dstip", "dstport", "sentbyte",
@@ -117,8 +118,16 @@ class FortiGateParser(BaseParser):
 
     def parse_frame(self, batch: pl.DataFrame, meta: SourceMeta) -> pl.DataFrame:
         """One vectorised extraction per wanted key, then typed columns."""
-        # Two steps, each materialised: eager select does not share a sub-expression used several times.
-        raw = batch.select(kv_raw(k).alias(k) for k in KEYS)
+        # Each step materialised: eager select does not share a sub-expression used several times. The regex
+        # passes are the cost, so `date`/`time`/`tz` are read only when some line lacks `eventtime` (FortiOS
+        # 6.x and later always write it).
+        first = [k for k in KEYS if k not in _CLOCK]
+        raw = batch.select(kv_raw(k).alias(k) for k in first)
+        clock = bool(raw["eventtime"].null_count())
+        if clock:
+            raw = raw.hstack(batch.select(kv_raw(k).alias(k) for k in _CLOCK))
+        else:
+            raw = raw.with_columns(pl.lit(None, pl.String).alias(k) for k in _CLOCK)
         v = raw.select(unquote(pl.col(k), escapes=k not in _PLAIN).alias(k) for k in KEYS)
         c = pl.col
         is_fortigate = c("type").is_in(["traffic", "utm", "event"]) & (
@@ -130,7 +139,7 @@ class FortiGateParser(BaseParser):
             "%Y-%m-%d %H:%M:%S%z", strict=False, time_unit="us"
         )
         ts = epoch_any_to_utc(c("eventtime"))
-        if v["eventtime"].null_count():  # FortiOS >= 6.x always has eventtime: skip the date parsing then
+        if clock:
             ts = pl.coalesce(ts, with_offset.dt.convert_time_zone("UTC"), local_to_utc(local, meta.tz))
         is_dns = (c("subtype") == "dns") | c("qname").is_not_null()
         scheme = (
