@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 
 from ingest.errors import IngestError
-from ingest.metrics import SYSLOG_FRAMES, SYSLOG_MALFORMED
+from ingest.metrics import SYSLOG_DURABLE, SYSLOG_FRAMES, SYSLOG_MALFORMED
 from ingest.sources.mapping import SenderSource, SourceMap
 from ingest.sources.syslog_framing import Decoded, StreamDecoder, decode_datagram, header_hostname
 from ingest.streamconfig import SyslogConfig
@@ -129,6 +129,7 @@ class Router:
         """Make queued lines durable and store pending rejects; returns lines made durable."""
         n = self.sink.flush()
         self.stats.durable += n
+        SYSLOG_DURABLE.inc(n)
         if self._rejects:
             rows, self._rejects = self._rejects, []
             self._seq += 1
