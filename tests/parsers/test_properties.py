@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 import vigil.settings as vigil_settings
 from parsers.base import COMMON_FAILURE_REASONS, Parser, SourceMeta
+from parsers.custom import build_custom_parsers
 from parsers.framing import frame
 from parsers.pipeline import make_batch, parse_batch
 from parsers.registry import BUILTIN_PARSERS
@@ -25,7 +27,16 @@ GOLDEN_LINES = sorted(
     {ln for p in (Path(__file__).parent / "golden").glob("*/*.log") for ln in p.read_text("utf-8").split("\n")}
 )
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-PARSER_IDS = [p.name for p in BUILTIN_PARSERS]
+# Built-ins plus the custom formats declared by the golden cases (regex, delimited-with-quotes and kv layouts).
+CUSTOM = build_custom_parsers(
+    {
+        name: table
+        for cfg in sorted((Path(__file__).parent / "golden" / "custom").glob("*.config.toml"))
+        for name, table in tomllib.loads(cfg.read_text("utf-8"))["formats"].items()
+    }
+)
+ALL_PARSERS = [*BUILTIN_PARSERS, *CUSTOM]
+PARSER_IDS = [p.name for p in ALL_PARSERS]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -51,7 +62,7 @@ def check_total(parser: Parser, lines: list[str], decode_errors: list[bool] | No
 line_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"), max_size=300)
 
 
-@pytest.mark.parametrize("parser", BUILTIN_PARSERS, ids=PARSER_IDS)
+@pytest.mark.parametrize("parser", ALL_PARSERS, ids=PARSER_IDS)
 @SETTINGS
 @given(lines=st.lists(line_text, max_size=12))
 def test_arbitrary_text_lines(parser: Parser, lines: list[str]) -> None:
@@ -59,7 +70,7 @@ def test_arbitrary_text_lines(parser: Parser, lines: list[str]) -> None:
     check_total(parser, lines)
 
 
-@pytest.mark.parametrize("parser", BUILTIN_PARSERS, ids=PARSER_IDS)
+@pytest.mark.parametrize("parser", ALL_PARSERS, ids=PARSER_IDS)
 @SETTINGS
 @given(data=st.binary(max_size=2000))
 def test_arbitrary_bytes(parser: Parser, data: bytes) -> None:
@@ -80,7 +91,7 @@ def mutated_golden(draw: st.DrawFn) -> str:
     return line[:i] + noise + line[j:]
 
 
-@pytest.mark.parametrize("parser", BUILTIN_PARSERS, ids=PARSER_IDS)
+@pytest.mark.parametrize("parser", ALL_PARSERS, ids=PARSER_IDS)
 @SETTINGS
 @given(lines=st.lists(mutated_golden(), min_size=1, max_size=15))
 def test_mutated_real_lines(parser: Parser, lines: list[str]) -> None:
