@@ -156,6 +156,7 @@ class NotifyConfig(_Strict):
     """Everything about routing and delivering notifications."""
 
     enabled: bool = True
+    sweep_seconds: int = Field(default=60, ge=0, le=3600, description="how often `vigil serve` sweeps (0: off)")
     base_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://", description="links in messages")
     smtp: SmtpConfig = Field(default_factory=lambda: SmtpConfig())
     thresholds: Thresholds = Field(default_factory=lambda: Thresholds())
