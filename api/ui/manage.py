@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from api.auth import require
 from api.deps import ApiConfigDep, CurrentPrincipal, SettingsDep, StoreDep, WarehouseDep
 from api.errors import Forbidden
+from api.present import category_words
 from api.routes.admin import managed
 from api.routes.sources import filtertest_history, source_health
 from api.routes.summary import build_summary
@@ -19,6 +20,7 @@ from api.ui.common import render
 from cases import audit, users
 from cases.errors import CaseError
 from cases.users import ROLES
+from cases.workflow import OUTCOMES
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,9 +75,13 @@ async def reports(
     until = datetime.now(UTC)
     data = await run_in_threadpool(build_summary, store, warehouse, chosen, until - timedelta(days=days), until)
     charts = {
-        "Alerts by category": bars_svg(data["alerts"]["by_category"], "Alerts by category"),
+        "Alerts by category": bars_svg(
+            {category_words(k): v for k, v in data["alerts"]["by_category"].items()}, "Alerts by category"
+        ),
         "Alerts by severity": bars_svg(data["alerts"]["by_severity"], "Alerts by severity"),
-        "Alerts by outcome": bars_svg(data["alerts"]["by_outcome"], "Alerts by outcome"),
+        "Alerts by outcome": bars_svg(
+            {OUTCOMES.get(k, k): v for k, v in data["alerts"]["by_outcome"].items()}, "Alerts by outcome"
+        ),
         "Events by action": bars_svg(data["events"].get("by_action", {}), "Events by action"),
         "Events by source": bars_svg(data["events"].get("by_source", {}), "Events by source"),
     }

@@ -82,6 +82,10 @@ def test_dsl_escalates_head_sees_it_network_manager_cannot(browser: Browser, ser
     nm = _login(browser, base, "network-manager-north")
     expect(nm).to_have_url(f"{base}/network")
     nm.screenshot(path=str(ARTIFACTS / "6-network-health.png"), full_page=True)
+    nm.get_by_role("link", name="Reports").click()
+    expect(nm.locator("svg.bars").first).to_be_visible()
+    assert "pupil.one" not in nm.content()  # aggregates only
+    nm.screenshot(path=str(ARTIFACTS / "6b-network-reports.png"), full_page=True)
     response = nm.goto(f"{base}/alerts/{top}")
     assert response is not None and response.status == 403
     expect(nm.locator("h1")).to_have_text("Not permitted")
