@@ -12,8 +12,8 @@ Layouts (see docs/formats.md and the reference notes; ⇥ = TAB):
   message_no what weight cat groupname groupnumber`; 6 blanks the server. 7/8 append `searchterms flags`.
 Formats 1, 2 and 4 carry local time without a zone (`YYYY.MM.DD HH:MM:SS`, not zero-padded in old
 DansGuardian: `2016.1.8 19:46:10`), read in the source's timezone; 3 and 5-8 carry epoch seconds.
-The sub-format is chosen per batch by the share of lines each layout matches, or forced with the source
-option `logfileformat = N`.
+The sub-format is chosen per batch by the share of lines each layout matches, or forced with
+`[e2guardian] logfileformat = N` in vigil.toml (or a source option `logfileformat`, which wins).
 
 Output: ts, user (`who`; `-` -> null; an anonymous request that e2guardian's ip auth plugin logged with the
 client IP as `who` keeps that IP as the user text, because e2guardian wrote it there), client_ip, client_host
@@ -142,6 +142,13 @@ def what_action(what: pl.Expr, msgno: pl.Expr, weight: pl.Expr) -> tuple[pl.Expr
     return action, pl.when(reason == "").then(None).otherwise(reason)
 
 
+def configured_format() -> object:
+    """`[e2guardian] logfileformat` from vigil.toml (forces the sub-format for every source), or None."""
+    from vigil.settings import get_settings
+
+    return get_settings().section("e2guardian").get("logfileformat")
+
+
 def choose_family(bodies: pl.Series, forced: object = None) -> int:
     """The sub-format family for a batch: forced by option, else the layout most lines match."""
     if forced is not None:
@@ -177,7 +184,7 @@ class E2GuardianParser(BaseParser):
 
     def parse_frame(self, batch: pl.DataFrame, meta: SourceMeta) -> pl.DataFrame:
         """Pick the batch's sub-format, then one vectorised regex split."""
-        family = choose_family(batch["body"], meta.options.get("logfileformat"))
+        family = choose_family(batch["body"], meta.options.get("logfileformat", configured_format()))
         # Materialised once (eager select does not share a repeated regex sub-expression); for 5-8 a variant
         # whose agent has no TAB goes first and the greedy pattern only sees the lines it missed.
         pattern = FAMILIES[family]

@@ -140,3 +140,13 @@ def test_e2guardian_forced_format_and_bad_value() -> None:
     ]
     with pytest.raises(ParserConfigError, match="logfileformat must be 1..8"):
         parse_batch(make_batch([line]), E2GuardianParser(), SourceMeta(now=META.now, options={"logfileformat": 9}))
+
+
+@pytest.mark.config({"e2guardian": {"logfileformat": 3}})
+def test_e2guardian_format_from_config(active: None) -> None:
+    """`[e2guardian] logfileformat` forces the sub-format when the source gives none; a bad value is refused."""
+    line = "1795453506.939      1 10.10.0.11 TCP_DENIED/403 0 GET http://adult.test alice DEFAULT_PARENT/127.0.0.1 -"
+    assert parse_batch(make_batch([line]), E2GuardianParser(), META).events["action"].to_pylist() == ["blocked"]
+    vigil_settings.activate(Settings(e2guardian={"logfileformat": "nine"}))
+    with pytest.raises(ParserConfigError, match="logfileformat must be 1..8, got 'nine'"):
+        parse_batch(make_batch([line]), E2GuardianParser(), META)
