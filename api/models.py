@@ -17,7 +17,8 @@ Outcome = Literal[
     "police",
     "lado",
 ]
-Status = Literal["new", "triaged", "escalated", "closed"]
+Status = Literal["new", "triaged", "escalated", "closed", "open"]
+"""Alert states; `open` filters for everything not closed."""
 Sort = Literal["severity", "newest", "oldest"]
 
 
