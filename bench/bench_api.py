@@ -59,14 +59,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def user_session(client: httpx.AsyncClient, token: str, ids: list[str], requests: int,
-                       out: dict[str, list[float]], rng: random.Random, think_ms: int = 0) -> None:
+async def user_session(
+    client: httpx.AsyncClient,
+    token: str,
+    ids: list[str],
+    requests: int,
+    out: dict[str, list[float]],
+    rng: random.Random,
+    think_ms: int = 0,
+) -> None:
     """One simulated DSL: alternate queue pages (with filters) and alert details."""
     headers = {"Authorization": f"Bearer {token}"}
     for i in range(requests):
         if i % 2 == 0:
-            params = {"school": "school-a", "status": "new", "limit": "50",
-                      "offset": str(rng.choice((0, 0, 0, 50, 100)))}
+            params = {
+                "school": "school-a",
+                "status": "new",
+                "limit": "50",
+                "offset": str(rng.choice((0, 0, 0, 50, 100))),
+            }
             if rng.random() < 0.3:
                 params["min_severity"] = "4"
             route, url = "queue", "/api/alerts"
@@ -90,11 +101,13 @@ async def load(base: str, ids: list[str], n_users: int, requests: int, think_ms:
             r = await client.post("/api/token", data={"username": "bench-dsl", "password": PASSWORD})
             tokens.append(r.json()["access_token"])
         # warm-up, not measured
-        await asyncio.gather(*(user_session(client, t, ids, 2, {"queue": [], "detail": []}, random.Random(9))
-                               for t in tokens[:5]))
+        await asyncio.gather(
+            *(user_session(client, t, ids, 2, {"queue": [], "detail": []}, random.Random(9)) for t in tokens[:5])
+        )
         started = time.perf_counter()
-        await asyncio.gather(*(user_session(client, t, ids, requests, out, random.Random(k), think_ms)
-                               for k, t in enumerate(tokens)))
+        await asyncio.gather(
+            *(user_session(client, t, ids, requests, out, random.Random(k), think_ms) for k, t in enumerate(tokens))
+        )
         elapsed = time.perf_counter() - started
     total = sum(len(v) for v in out.values())
     print(f"{total:,} requests from {n_users} concurrent users in {elapsed:.1f} s ({total / elapsed:.0f} req/s)")
@@ -120,8 +133,9 @@ def main() -> None:
         port = free_port()
         env = {**os.environ, "VIGIL_DATA_DIR": str(data)}
         vigil = Path(sys.executable).with_name("vigil")
-        server = subprocess.Popen([str(vigil), "serve", "--host", "127.0.0.1", "--port", str(port),
-                                   "--workers", str(args.workers)], env=env)
+        server = subprocess.Popen(
+            [str(vigil), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)], env=env
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(150):
@@ -134,11 +148,15 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=10)
-    print(f"alerts={args.alerts:,} users={args.users} think_ms={args.think_ms} workers={args.workers} "
-          f"load average before: {os.getloadavg()[0]:.1f}")
+    print(
+        f"alerts={args.alerts:,} users={args.users} think_ms={args.think_ms} workers={args.workers} "
+        f"load average before: {os.getloadavg()[0]:.1f}"
+    )
     for route, values in out.items():
-        print(f"{route:7s} n={len(values):5d} p50={pct(values, 50):6.1f} ms  p95={pct(values, 95):6.1f} ms  "
-              f"p99={pct(values, 99):6.1f} ms  (target p95 < 100 ms)")
+        print(
+            f"{route:7s} n={len(values):5d} p50={pct(values, 50):6.1f} ms  p95={pct(values, 95):6.1f} ms  "
+            f"p99={pct(values, 99):6.1f} ms  (target p95 < 100 ms)"
+        )
 
 
 if __name__ == "__main__":
