@@ -51,6 +51,11 @@ PERMISSIONS: dict[str, Permission] = {
             "head teacher: on alerts escalated to them and alerts about staff",
         ),
         Permission(
+            "alerts.export",
+            "Export an alert's incident record (PDF, CSV) for CPOMS or MyConcern (every export audited)",
+            SAFEGUARDING,
+        ),
+        Permission(
             "events.view_raw",
             "Search raw events and any pupil's timeline (every call audited)",
             SAFEGUARDING,
