@@ -265,7 +265,7 @@ def digest(
         "low_severity": {"total": len(low), "by_category": _count(low, "category")},
     }
     if with_items:
-        out["low_severity"]["items"] = [
+        out["low_severity"]["list"] = [
             {
                 "id": r["id"],
                 "ts": r["ts"].isoformat(),

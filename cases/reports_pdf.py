@@ -189,7 +189,7 @@ def digest_pdf(d: Mapping[str, Any]) -> bytes:
     doc.bars(_sev(d["open"]["by_severity"]), "Open alerts, by severity")
     doc.h2("Closed this week, by outcome")
     doc.rows(["Outcome", "Alerts"], [[OUTCOMES.get(k, k), v] for k, v in d["closed_by_outcome"].items()], [140, 30])
-    items = d["low_severity"].get("items")
+    items = d["low_severity"].get("list")
     doc.h2("Low-severity alerts (1-2)")
     if items is None:
         doc.para(f"{d['low_severity']['total']} this week; the list is shown to the DSL and deputy only.")
