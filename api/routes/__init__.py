@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.routes import account, admin, alerts, audit_log, events, health, sources, summary
+from api.routes import account, admin, alerts, audit_log, events, health, reports, sources, summary
 from api.ui import login, manage, pages
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -11,6 +11,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     alerts.router,
     events.router,
     summary.router,
+    reports.router,
     sources.router,
     audit_log.router,
     admin.router,

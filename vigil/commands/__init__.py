@@ -10,7 +10,9 @@ from vigil.commands import (
     ingest,
     lists,
     model,
+    notify,
     parse,
+    report,
     retention,
     serve,
     status,
@@ -34,4 +36,6 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     status,
     dpia,
     warehouse,
+    notify,
+    report,
 )
