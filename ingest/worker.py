@@ -43,11 +43,12 @@ class BatchOutcome:
 
 def open_alert_sink(settings: Settings) -> AlertSink:
     """The case store's idempotent alert upsert for these settings (migrating the store if needed)."""
+    from cases.notify import notifying_sink
     from cases.store import CaseStore
 
     store = CaseStore.from_url(settings.case_db_url)
     store.migrate()
-    return store.upsert_alerts
+    return notifying_sink(store, settings)  # upsert, then notify at once of new/raised alerts that need it
 
 
 @dataclass
