@@ -16,6 +16,7 @@ from api.auth import declared_permission, ensure_known_roles
 from api.config import api_config
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import ROUTERS
+from api.sweeper import install_sweeper
 from api.ui.filters import install_filters
 from cases.store import CaseStore
 from vigil import __version__
@@ -72,6 +73,7 @@ def create_app(settings: Settings, *, store: CaseStore | None = None, warehouse:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     check_routes(app)
+    install_sweeper(app)  # escalations, notification retries and digests every minute while serving
     return app
 
 
