@@ -123,16 +123,40 @@ class BaseParser:
 
     def parse_batch(self, batch: pl.DataFrame, *, meta: SourceMeta) -> ParseResult:
         """Parse, then conform: provenance, nulls, schema, and the events/rejects split."""
+        return to_result(*self.parse_frames(batch, meta=meta))
+
+    def parse_frames(self, batch: pl.DataFrame, *, meta: SourceMeta) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """As parse_batch, but events and rejects stay polars frames (the ingest hot path avoids copies)."""
         if batch.height == 0:
-            return ParseResult.empty()
+            return empty_frames()
         parsed = self.parse_frame(batch, meta)
         if parsed.height != batch.height:
             raise AssertionError(f"parser {self.name} returned {parsed.height} rows for {batch.height}")
-        return finish(batch, parsed, source=self.name, meta=meta)
+        return finish_frames(batch, parsed, source=self.name, meta=meta)
+
+
+def empty_frames() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Events and rejects frames with no rows."""
+    return pl.DataFrame(schema=_POLARS_EVENT_SCHEMA), pl.DataFrame(schema=_POLARS_REJECT_SCHEMA)
+
+
+def to_result(events: pl.DataFrame, rejects: pl.DataFrame) -> ParseResult:
+    """Schema-exact Arrow tables from finished frames."""
+    return ParseResult(
+        events.to_arrow().cast(EVENT_SCHEMA),
+        rejects.cast(dict(_POLARS_REJECT_SCHEMA)).to_arrow().cast(REJECT_SCHEMA),  # type: ignore[arg-type]
+    )
 
 
 def finish(batch: pl.DataFrame, parsed: pl.DataFrame, *, source: str, meta: SourceMeta) -> ParseResult:
     """Turn a parser's row-aligned output into schema-exact events and rejects."""
+    return to_result(*finish_frames(batch, parsed, source=source, meta=meta))
+
+
+def finish_frames(
+    batch: pl.DataFrame, parsed: pl.DataFrame, *, source: str, meta: SourceMeta
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Turn a parser's row-aligned output into events and rejects frames with exactly the schemas' columns."""
     cols: dict[str, pl.Expr] = {}
     for name, dtype in _POLARS_EVENT_SCHEMA.items():
         if name in parsed.columns:
@@ -197,7 +221,4 @@ def finish(batch: pl.DataFrame, parsed: pl.DataFrame, *, source: str, meta: Sour
         pl.col("_reason").alias("reason"),
         pl.col("raw"),
     )
-    return ParseResult(
-        events.to_arrow().cast(EVENT_SCHEMA),
-        rejects.cast(dict(_POLARS_REJECT_SCHEMA)).to_arrow().cast(REJECT_SCHEMA),  # type: ignore[arg-type]
-    )
+    return events, rejects

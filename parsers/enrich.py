@@ -14,6 +14,13 @@ def enrich(events: pa.Table) -> pa.Table:
         return events
     df = pl.from_arrow(events)
     assert isinstance(df, pl.DataFrame)
+    return enrich_frame(df).to_arrow().cast(EVENT_SCHEMA)
+
+
+def enrich_frame(df: pl.DataFrame) -> pl.DataFrame:
+    """`enrich` over a polars frame of EVENT_SCHEMA columns."""
+    if df.height == 0:
+        return df
     u = split_url_columns(df, "url")
     df = df.with_columns(
         pl.coalesce(pl.col("host"), u["host"]).alias("host"),
@@ -21,11 +28,10 @@ def enrich(events: pa.Table) -> pa.Table:
         pl.coalesce(pl.col("query"), u["query"]).alias("query"),
         pl.coalesce(pl.col("dst_port"), u["port"]).alias("dst_port"),
     )
-    df = df.with_columns(
+    return df.with_columns(
         pl.coalesce(pl.col("registered_domain"), registered_domains(df["host"])).alias("registered_domain"),
     ).with_columns(
         pl.coalesce(
             pl.col("search_terms"), search_terms_expr(pl.col("host"), pl.col("path"), pl.col("query"))
         ).alias("search_terms"),
     )
-    return df.to_arrow().cast(EVENT_SCHEMA)

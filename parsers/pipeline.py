@@ -4,8 +4,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from parsers.base import Parser, ParseResult, SourceMeta
-from parsers.enrich import enrich
+from parsers.base import BaseParser, Parser, ParseResult, SourceMeta, to_result
+from parsers.enrich import enrich, enrich_frame
 from parsers.framing import frame
 
 BATCH_COLUMNS = {"raw": pl.String, "line_no": pl.Int64, "decode_error": pl.Boolean}
@@ -29,5 +29,8 @@ def make_batch(
 def parse_batch(batch: pl.DataFrame, parser: Parser, meta: SourceMeta) -> ParseResult:
     """Frame, parse and enrich one batch (columns `raw`, `line_no`, `decode_error`)."""
     framed = frame(batch, tz=meta.tz, now=meta.now)
+    if isinstance(parser, BaseParser):  # fast path: stay in polars until the one conversion to Arrow
+        events, rejects = parser.parse_frames(framed, meta=meta)
+        return to_result(enrich_frame(events), rejects)
     result = parser.parse_batch(framed, meta=meta)
     return ParseResult(enrich(result.events), result.rejects)
