@@ -37,7 +37,9 @@ class Permission:
 PERMISSIONS: dict[str, Permission] = {
     p.name: p
     for p in (
-        Permission("account.self", "Sign out; see one's own account and roles", (*ALL_STAFF_ROLES, "admin")),
+        Permission(
+            "account.self", "Sign out; see one's own account and roles", (*ALL_STAFF_ROLES, "admin", "staff", "governor")
+        ),
         Permission(
             "alerts.view",
             "See the alert queue and alert detail, with pupil identity, evidence and the alert's timeline",
@@ -69,6 +71,33 @@ PERMISSIONS: dict[str, Permission] = {
         Permission(
             "users.manage", "Create, list and disable accounts in one's schools (no safeguarding data)", ("admin",)
         ),
+        Permission(
+            "governance.submit",
+            "Submit block/allow requests and eSafety concerns; see one's own",
+            (*ALL_STAFF_ROLES, "staff"),
+        ),
+        Permission(
+            "governance.view",
+            "The block/allow register, annual reviews and AI-use aggregates (no pupil identities)",
+            (*ALL_STAFF_ROLES, "governor"),
+            "network manager: requests in delegated categories only; governor: no names (roles instead)",
+        ),
+        Permission(
+            "governance.decide",
+            "Approve or decline block/allow requests, recording the filter change; run follow-up tests",
+            ("dsl", "network_manager"),
+            "network manager: only categories the DSL has delegated",
+        ),
+        Permission("governance.delegate", "Choose which request categories the network manager decides", ("dsl",)),
+        Permission(
+            "governance.review", "Edit the annual review: answers, figures, actions, signatories",
+            ("dsl", "head_teacher", "network_manager"),
+        ),
+        Permission(
+            "governance.signoff", "Sign off the annual review", ("dsl", "head_teacher", "network_manager", "governor"),
+            "only the person named for a sign-off, holding its role",
+        ),
+        Permission("governance.ai_detail", "Per-pupil AI-tool use (every view audited)", ("dsl",)),
     )
 }
 """The vocabulary; docs/roles.md is generated from it (a test fails when the two drift)."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Body, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import Principal, check_alert, require
-from api.deps import ApiConfigDep, CurrentPrincipal, StoreDep, WarehouseDep
+from api.deps import ApiConfigDep, CurrentPrincipal, SettingsDep, StoreDep, WarehouseDep
 from api.errors import Forbidden
 from api.models import (
     AlertDetail,
@@ -24,6 +24,7 @@ from api.models import (
 )
 from api.present import events_to_dicts, why_text
 from cases import audit, workflow
+from cases.escalation import on_escalated_quietly
 from cases.store import AlertQuery, CaseStore
 
 router = APIRouter(prefix="/api/alerts", tags=["alerts"])
@@ -164,10 +165,19 @@ def triage(
 
 
 @router.post("/{alert_id}/escalate", dependencies=[require("alerts.triage")], response_model=AlertSummary)
-def escalate(alert_id: str, body: EscalateIn, principal: CurrentPrincipal, store: StoreDep) -> dict[str, Any]:
-    """Escalate to the head teacher with a note."""
+def escalate(
+    alert_id: str,
+    body: EscalateIn,
+    principal: CurrentPrincipal,
+    store: StoreDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+) -> dict[str, Any]:
+    """Escalate to the head teacher with a note (the head teacher is notified after the response)."""
     load_for(principal, store, alert_id, act=True)
-    return workflow.escalate(store, alert_id, principal.name, note=body.note)
+    out = workflow.escalate(store, alert_id, principal.name, note=body.note)
+    background.add_task(on_escalated_quietly, store, settings, out["id"])
+    return out
 
 
 @router.post("/{alert_id}/close", dependencies=[require("alerts.triage")], response_model=AlertSummary)

@@ -11,8 +11,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.config import ApiConfig
-from api.deps import ApiConfigDep, CurrentPrincipal, SettingsDep, WarehouseDep
+from api.deps import ApiConfigDep, CurrentPrincipal, SettingsDep, StoreDep, WarehouseDep
 from api.errors import Forbidden
+from cases.store import CaseStore
 from vigil.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["ingest health"])
@@ -109,13 +110,14 @@ async def sources(
     return await run_in_threadpool(source_health, settings, cfg, warehouse, schools)
 
 
-def filtertest_history(schools: list[str]) -> list[dict[str, Any]]:
-    """Recorded filter checks for these schools: none until the filter-test capability lands."""
-    del schools
-    return []
+def filtertest_history(store: CaseStore, schools: list[str], limit: int = 50) -> list[dict[str, Any]]:
+    """Recorded filter checks for these schools, newest first (when, who, what plan, result, open actions)."""
+    from filtertests.records import list_runs
+
+    return list_runs(store, schools, limit=limit)
 
 
 @router.get("/filtertests", dependencies=[require("filtertests.view")])
-def filtertests(principal: CurrentPrincipal, school: str | None = None) -> list[dict[str, Any]]:
+def filtertests(principal: CurrentPrincipal, store: StoreDep, school: str | None = None) -> list[dict[str, Any]]:
     """The history of filter-effectiveness checks (when, who, what, result, follow-up)."""
-    return filtertest_history(_schools(principal, "filtertests.view", school))
+    return filtertest_history(store, _schools(principal, "filtertests.view", school))

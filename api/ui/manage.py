@@ -40,12 +40,15 @@ async def network(
     settings: SettingsDep,
     cfg: ApiConfigDep,
     warehouse: WarehouseDep,
+    store: StoreDep,
     school: str | None = None,
 ) -> Response:
     """Sources, lag and silent sources, and the filter-test history (no pupil identities)."""
     schools = _pick(principal.schools_for("sources.view"), school or None)
     rows = await run_in_threadpool(source_health, settings, cfg, warehouse, schools)
-    tests = filtertest_history(_pick(principal.schools_for("filtertests.view"), school or None))
+    tests = await run_in_threadpool(
+        filtertest_history, store, _pick(principal.schools_for("filtertests.view"), school or None), 20
+    )
     return render(
         request,
         "network.html",

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal, require
-from api.deps import ApiConfigDep, CurrentPrincipal, StoreDep, WarehouseDep
+from api.deps import ApiConfigDep, CurrentPrincipal, SettingsDep, StoreDep, WarehouseDep
 from api.errors import Forbidden
 from api.routes.alerts import detail, load_for, timeline_for
 from api.ui.charts import timeline_svg
 from api.ui.common import render
 from cases import workflow
+from cases.escalation import on_escalated_quietly
 from cases.store import AlertQuery, Scope
 from cases.workflow import OUTCOMES
 from detectors.base import CATEGORIES
@@ -183,6 +184,7 @@ async def alert_page(
         can_act=_can_act(principal, full),
         done=done,
         can_hold=principal.can("retention.manage", alert["school"]),
+        can_export=principal.can("alerts.export", alert["school"]),
         outcomes=OUTCOMES,
     )
 
@@ -209,10 +211,18 @@ def triage_form(alert_id: str, principal: CurrentPrincipal, store: StoreDep, not
 
 
 @router.post("/alerts/{alert_id}/escalate", dependencies=[require("alerts.triage")], response_model=None)
-def escalate_form(alert_id: str, principal: CurrentPrincipal, store: StoreDep, note: Text = "") -> Response:
-    """Escalate to the head teacher with a note."""
+def escalate_form(
+    alert_id: str,
+    principal: CurrentPrincipal,
+    store: StoreDep,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+    note: Text = "",
+) -> Response:
+    """Escalate to the head teacher with a note (the head teacher is notified after the response)."""
     load_for(principal, store, alert_id, act=True)
-    workflow.escalate(store, alert_id, principal.name, note=note)
+    out = workflow.escalate(store, alert_id, principal.name, note=note)
+    background.add_task(on_escalated_quietly, store, settings, out["id"])
     return _back(alert_id, "escalated")
 
 

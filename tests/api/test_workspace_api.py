@@ -197,3 +197,41 @@ def test_errors_are_json_for_api_and_workflow_conflicts_are_409(client: TestClie
     assert again.status_code == 409 and "closed" in again.json()["detail"]
     assert client.get("/healthz").json()["status"] == "ok"
     assert "vigil_http_requests_total" in client.get("/metrics").text
+
+
+def test_filter_test_history_is_school_scoped(client: TestClient, world: World) -> None:
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from filtertests.tables import filtertest_runs as RUNS
+
+    now = datetime.now(UTC)
+    with world.store.engine.begin() as conn:
+        for school in ("north", "south"):
+            conn.execute(
+                sa.insert(RUNS).values(
+                    id=f"run-{school}",
+                    school=school,
+                    started_at=now,
+                    finished_at=now,
+                    actor="nm",
+                    trigger="manual",
+                    plan_name="weekly checks",
+                    plan_sha256="0" * 64,
+                    proxy=None,
+                    probes=12,
+                    failures=1,
+                    passed=False,
+                    summary={},
+                )
+            )
+    rows = client.get("/api/filtertests", headers=world.headers("network-manager-north")).json()
+    assert [r["id"] for r in rows] == ["run-north"]
+    assert rows[0]["actions_outstanding"] == 0 and rows[0]["passed"] is False
+    assert (
+        client.get(
+            "/api/filtertests", params={"school": "south"}, headers=world.headers("network-manager-north")
+        ).status_code
+        == 403
+    )
