@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -56,6 +57,9 @@ for _module in COMMAND_MODULES:
 
 def main() -> None:
     """Entry point: run the app; a VigilError becomes one clear line on stderr and exit code 2."""
+    # Everything Vigil creates (warehouse, case store, evidence, spool, exports) holds children's data:
+    # owner-only, whatever the caller's umask.
+    os.umask(0o077)
     try:
         app(standalone_mode=False)
     except VigilError as exc:

@@ -7,7 +7,9 @@ then ts, so one pupil's timeline reads only a few row groups.
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from parsers.schema import EVENT_SCHEMA, REJECT_SCHEMA
 from warehouse.layout import partition_dir, school_dir
 
 _SCHEMAS = {"events": EVENT_SCHEMA, "rejects": REJECT_SCHEMA}
+log = logging.getLogger("vigil.warehouse")
 
 
 def _days(since: datetime, until: datetime) -> list[date]:
@@ -80,11 +83,42 @@ class Warehouse:
             f"WHERE {ts_col} >= ? AND {ts_col} < ? {('AND ' + where) if where else ''} ORDER BY {order}"
             + (f" LIMIT {int(limit)}" if limit else "")
         )
-        args: list[Any] = [files, since, until, *(params or [])]
-        result: pa.Table = self._cursor().sql(sql, params=args).to_arrow_table()
+        result = self._retrying(
+            lambda fs: self._cursor().sql(sql, params=[fs, since, until, *(params or [])]),
+            table,
+            school,
+            since,
+            until,
+            files,
+        )
         if columns == "*":
             return result.select(_SCHEMAS[table].names).cast(_SCHEMAS[table])
         return result
+
+    def _retrying(
+        self,
+        run: Callable[[list[str]], duckdb.DuckDBPyRelation],
+        table: str,
+        school: str,
+        since: datetime,
+        until: datetime,
+        files: list[str],
+    ) -> pa.Table:
+        """Run a query over listed files; if retention or compaction removed one meanwhile, list again.
+
+        Files are only ever replaced or removed whole, so a retry over a fresh listing sees a consistent set.
+        """
+        for attempt in range(3):
+            try:
+                return run(files).to_arrow_table()
+            except duckdb.IOException as exc:
+                if attempt == 2 or not any(not Path(f).exists() for f in files):
+                    raise
+                log.info("warehouse file vanished during a query; listing again", extra={"error": str(exc)[:200]})
+                files = self.files(table, school, since, until)
+                if not files:
+                    return _SCHEMAS[table].empty_table()
+        raise AssertionError("unreachable")
 
     def events(
         self,

@@ -44,7 +44,13 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _mkdirs(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    """Create a directory and any missing parents, each owner-only (mkdir's parents= ignores the mode)."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for d in reversed(missing):
+        d.mkdir(mode=DIR_MODE, exist_ok=True)
 
 
 def write_atomic(table: pa.Table, dest: Path) -> None:

@@ -112,3 +112,32 @@ def test_rejects_land_in_their_own_table(tmp_path: Path) -> None:
     t = pq.read_table(f)
     assert t.schema.equals(REJECT_SCHEMA, check_metadata=False)
     assert t.column("reason").to_pylist() == ["not_squid_native"]
+
+
+def test_every_directory_the_writer_creates_is_owner_only(tmp_path: Path) -> None:
+    ev, rj = parsed([squid_line(DAY1, "alice"), "junk"])
+    WarehouseWriter(tmp_path / "wh").write_batch("b1", ev, rj)
+    for d in [p for p in (tmp_path / "wh").rglob("*") if p.is_dir()] + [tmp_path / "wh"]:
+        assert os.stat(d).st_mode & 0o077 == 0, d
+
+
+def test_a_query_survives_a_file_removed_after_listing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = WarehouseWriter(tmp_path)
+    ev, rj = parsed([squid_line(DAY1, "alice")])
+    w.write_batch("b1", ev, rj)
+    w.write_batch("b2", ev, rj)
+    wh = Warehouse(tmp_path)
+    real_files = Warehouse.files
+    calls = []
+
+    def stale_then_fresh(self: Warehouse, table: str, school: str, since: datetime, until: datetime) -> list[str]:
+        listed = real_files(self, table, school, since, until)
+        calls.append(1)
+        if len(calls) == 1:  # as if retention renamed this file away between listing and reading
+            gone = Path(listed[0])
+            gone.unlink()
+        return listed
+
+    monkeypatch.setattr(Warehouse, "files", stale_then_fresh)
+    got = wh.events("s1", since=DAY1 - timedelta(hours=1), until=DAY1 + timedelta(hours=1))
+    assert got.num_rows == 1 and len(calls) == 2
