@@ -33,7 +33,7 @@ def _is_address(value: str) -> bool:
 
 
 def _empty() -> pl.DataFrame:
-    schema: dict[str, Any] = {c: pl.String for c in _COLUMNS}
+    schema: dict[str, Any] = dict.fromkeys(_COLUMNS, pl.String)
     schema["ts"] = pl.Datetime("us", "UTC")
     return pl.DataFrame(schema=schema)
 
