@@ -38,7 +38,9 @@ PERMISSIONS: dict[str, Permission] = {
     p.name: p
     for p in (
         Permission(
-            "account.self", "Sign out; see one's own account and roles", (*ALL_STAFF_ROLES, "admin", "staff", "governor")
+            "account.self",
+            "Sign out; see one's own account and roles",
+            (*ALL_STAFF_ROLES, "admin", "staff", "governor"),
         ),
         Permission(
             "alerts.view",

@@ -24,6 +24,8 @@ ROLES: dict[str, str] = {
     "network_manager": "Network manager: ingest health, sources and filter tests; no pupil identities",
     "head_teacher": "Head teacher: escalated alerts and every alert about staff; the audit log",
     "admin": "Administrator: user accounts and roles only, no safeguarding data",
+    "staff": "Any member of staff: submits block/allow requests and eSafety concerns; sees only their own",
+    "governor": "Governor: the annual review, its sign-off and governance aggregates; no names or identities",
 }
 
 MAX_FAILURES = 5
