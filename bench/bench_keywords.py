@@ -33,19 +33,28 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CTX = DetectContext(options={"detection": {}})
 
 
-def _table(urls: list[str], users: list[str], ips: list[str]) -> pa.Table:
+def _table(urls: list[str], users: list[str], ips: list[str], span: timedelta = timedelta(hours=8)) -> pa.Table:
     n = len(urls)
+    step = max(span // max(n, 1), timedelta(microseconds=1))
     df = pl.DataFrame({"url": urls, "user": users, "client_ip": ips})
-    df = df.with_columns(split_url(pl.col("url")).alias("_u")).with_columns(
-        pl.col("_u").struct.field("host").alias("host"), pl.col("_u").struct.field("path").alias("path"),
-        pl.col("_u").struct.field("query").alias("query"),
-    ).drop("_u")
+    df = (
+        df.with_columns(split_url(pl.col("url")).alias("_u"))
+        .with_columns(
+            pl.col("_u").struct.field("host").alias("host"),
+            pl.col("_u").struct.field("path").alias("path"),
+            pl.col("_u").struct.field("query").alias("query"),
+        )
+        .drop("_u")
+    )
     df = df.with_columns(
         registered_domains(df["host"]).alias("registered_domain"),
-        pl.lit("bench").alias("school"), pl.lit("bench").alias("source"), pl.lit("allowed").alias("action"),
+        pl.lit("bench").alias("school"),
+        pl.lit("bench").alias("source"),
+        pl.lit("allowed").alias("action"),
         (pl.lit("bench:") + pl.int_range(n).cast(pl.String)).alias("origin"),
-        pl.datetime_range(T0, T0 + timedelta(microseconds=n - 1), "1us", eager=True, time_zone="UTC").alias("ts")
-        if n > 1 else pl.lit(T0).alias("ts"),
+        pl.datetime_range(T0, T0 + step * (n - 1), step, eager=True, time_zone="UTC").alias("ts")
+        if n > 1
+        else pl.lit(T0).alias("ts"),
     )
     for name in EVENT_SCHEMA.names:
         if name not in df.columns:
@@ -59,10 +68,14 @@ def quality() -> None:
     users = [f"q{i}" for i in range(len(rows))]
     ips = [f"10.{i // 250}.{i % 250}.7" for i in range(len(rows))]
     table = _table(urls, users, ips)
-    table = table.set_column(table.schema.get_field_index("search_terms"), "search_terms",
-                             pl.from_arrow(table).select(search_terms_expr(pl.col("host"), pl.col("path"),
-                                                                           pl.col("query")))
-                             .to_series().to_arrow())
+    table = table.set_column(
+        table.schema.get_field_index("search_terms"),
+        "search_terms",
+        pl.from_arrow(table)
+        .select(search_terms_expr(pl.col("host"), pl.col("path"), pl.col("query")))
+        .to_series()
+        .to_arrow(),
+    )
     t = time.perf_counter()
     alerts = KeywordDetector().detect(table, CTX)
     secs = time.perf_counter() - t
@@ -99,17 +112,21 @@ def quality() -> None:
     concerning = sum(v[1] for v in found_cat.values())
     hit = sum(v[0] for v in found_cat.values())
     print(f"held-out rows: {len(rows)} ({concerning} concerning, {benign_total} benign); detector {secs:.2f} s")
-    print(f"recall (right category, severity >= 2): {hit / concerning:.4f} ({hit}/{concerning}); "
-          f"obfuscated spellings {evasion[0] / max(evasion[1], 1):.4f} ({evasion[0]}/{evasion[1]})")
-    print(f"benign at severity >= 3: {benign_high / benign_total:.4f} ({benign_high}/{benign_total}); "
-          f"benign with any alert (incl. severity 1-2): {benign_any}/{benign_total}")
+    print(
+        f"recall (right category, severity >= 2): {hit / concerning:.4f} ({hit}/{concerning}); "
+        f"obfuscated spellings {evasion[0] / max(evasion[1], 1):.4f} ({evasion[0]}/{evasion[1]})"
+    )
+    print(
+        f"benign at severity >= 3: {benign_high / benign_total:.4f} ({benign_high}/{benign_total}); "
+        f"benign with any alert (incl. severity 1-2): {benign_any}/{benign_total}"
+    )
     print("\n| category | recall | n | precision (alerts sev>=2 on held-out) |\n|---|---|---|---|")
     for cat in sorted(found_cat):
         ok, n = found_cat[cat]
         right, wrong = alerts_by_cat[cat]
         print(f"| {cat} | {ok / n:.3f} | {n} | {right / max(right + wrong, 1):.3f} ({right}/{right + wrong}) |")
     print("\n| category | language | recall | n |\n|---|---|---|---|")
-    for (cat, lang) in sorted(found):
+    for cat, lang in sorted(found):
         ok, n = found[(cat, lang)]
         print(f"| {cat} | {lang} | {ok / n:.3f} | {n} |")
     if misses:
@@ -118,16 +135,40 @@ def quality() -> None:
             print("  ", m)
 
 
-ORDINARY_HOSTS = ["www.bbc.co.uk", "en.wikipedia.org", "classroom.google.com", "www.senecalearning.com",
-                  "login.microsoftonline.com", "cdn.jsdelivr.net", "www.youtube.com", "kahoot.it", "www.tes.com",
-                  "fonts.gstatic.com", "www.mathsisfun.com", "www.instagram.com", "static.xx.fbcdn.net"]
-BENIGN_QUERIES = ["photosynthesis equation", "romeo and juliet act 3", "fractions to decimals", "world war 2 timeline",
-                  "how to draw a horse", "minecraft seeds", "french verbs", "weather tomorrow", "premier league table",
-                  "kill a process in linux", "macbeth themes", "volcano facts ks3", "python for loop"]
+ORDINARY_HOSTS = [
+    "www.bbc.co.uk",
+    "en.wikipedia.org",
+    "classroom.google.com",
+    "www.senecalearning.com",
+    "login.microsoftonline.com",
+    "cdn.jsdelivr.net",
+    "www.youtube.com",
+    "kahoot.it",
+    "www.tes.com",
+    "fonts.gstatic.com",
+    "www.mathsisfun.com",
+    "www.instagram.com",
+    "static.xx.fbcdn.net",
+]
+BENIGN_QUERIES = [
+    "photosynthesis equation",
+    "romeo and juliet act 3",
+    "fractions to decimals",
+    "world war 2 timeline",
+    "how to draw a horse",
+    "minecraft seeds",
+    "french verbs",
+    "weather tomorrow",
+    "premier league table",
+    "kill a process in linux",
+    "macbeth themes",
+    "volcano facts ks3",
+    "python for loop",
+]
 CONCERNING = ["how to kill myself", "where to buy weed", "join isis", "su1c1de methods", "thinspo"]
 
 
-def speed(n: int) -> None:
+def speed(n: int, concerning_rate: float = 0.001) -> None:
     rng = random.Random(1)
     urls = []
     for i in range(n):
@@ -135,7 +176,7 @@ def speed(n: int) -> None:
         if x < 0.90:  # pages: unique paths and cache-busting queries, as real proxies log them
             host = rng.choice(ORDINARY_HOSTS)
             urls.append(f"https://{host}/a/{rng.randrange(10**9):x}/page-{i % 977}.html?v={rng.randrange(10**6)}")
-        elif x < 0.999:
+        elif x < 1 - concerning_rate:
             q = f"{rng.choice(BENIGN_QUERIES)} {rng.randrange(10**5)}"
             urls.append(f"https://www.google.com/search?q={quote_plus(q)}&rlz=1C1")
         else:
@@ -155,8 +196,11 @@ def speed(n: int) -> None:
         alerts = det.detect(with_terms, CTX)
         best = min(best, time.perf_counter() - t)
     searches = int(terms.is_not_null().sum())
-    print(f"\nthroughput: {n:,} URLs ({searches:,} searches) extraction + normalisation + matching + grading "
-          f"+ episodes in {best:.3f} s (best of 3) = {n / best / 1e6:.2f} M URLs/s; {len(alerts)} alerts")
+    print(
+        f"\nthroughput ({concerning_rate:.1%} concerning): {n:,} URLs ({searches:,} searches) extraction + "
+        f"normalisation + matching + grading + episodes in {best:.3f} s (best of 3) = "
+        f"{n / best / 1e6:.2f} M URLs/s; {len(alerts)} alerts"
+    )
 
 
 def main() -> None:
@@ -169,7 +213,8 @@ def main() -> None:
     if not args.skip_quality:
         quality()
     if not args.skip_speed:
-        speed(args.urls)
+        speed(args.urls, concerning_rate=0.0)  # the cheap path: nothing concerning (look-alikes still reach the model)
+        speed(args.urls, concerning_rate=0.001)
 
 
 if __name__ == "__main__":

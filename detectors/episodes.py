@@ -93,10 +93,22 @@ def contexts(
         .head(CONTEXT_LIMIT)
     )
     out: dict[int, list[dict[str, Any]]] = {i: [] for i, *_ in windows}
-    for r in near.iter_rows(named=True):
-        out[r["_w"]].append(
-            {"ts": _iso(r["ts"]), "url": r["url"], "host": r["host"], "action": r["action"], "search_terms": r["terms"]}
+    # Python objects built in Rust (one struct column to_list), not row by row: contexts can be large.
+    rows = (
+        near.select(
+            pl.struct(
+                pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00"),
+                "url",
+                "host",
+                "action",
+                pl.col("terms").alias("search_terms"),
+            )
         )
+        .to_series()
+        .to_list()
+    )
+    for w, row in zip(near["_w"].to_list(), rows, strict=True):
+        out[w].append(row)
     return out
 
 

@@ -124,6 +124,11 @@ def _rule_sets(hosts: pl.Series) -> tuple[pl.Series, list[tuple[int, ...]]]:
     return ids, list(sets)
 
 
+@lru_cache(maxsize=1)
+def _param_literals() -> list[str]:
+    return sorted({f"{p}=" for rule in engine_rules() for p in rule.params})
+
+
 def extract_frame(df: pl.DataFrame) -> pl.DataFrame:
     """For a frame with `host`, `path`, `query`: columns `search_terms` and `search_kind`, row-aligned."""
     n = df.height
@@ -133,16 +138,20 @@ def extract_frame(df: pl.DataFrame) -> pl.DataFrame:
     if not sets or ids.null_count() == n:
         return pl.DataFrame([out_terms, out_kind])
     rules = engine_rules()
+    # Most rows on big search hosts (YouTube videos, Google Classroom, BBC pages) are not searches: only
+    # rows whose query names a search parameter, or whose host has path-carried searches, go on to regexes.
+    path_sets = [
+        i for i, rule_ids in enumerate(sets) if any(rules[r].path_terms or rules[r].query_terms for r in rule_ids)
+    ]
+    hint = pl.col("query").str.contains_any(_param_literals()).fill_null(False)
     sub = (
         df.select("path", "query")
         .with_columns(_set=ids, _row=pl.int_range(n, dtype=pl.UInt32))
-        .filter(pl.col("_set").is_not_null())
+        .filter(pl.col("_set").is_not_null() & (hint | pl.col("_set").is_in(path_sets)))
     )
     pieces = []
-    for set_id, rule_ids in enumerate(sets):
-        part = sub.filter(pl.col("_set") == set_id)
-        if part.height == 0:
-            continue
+    for (set_id,), part in sub.partition_by("_set", as_dict=True).items():
+        rule_ids = sets[int(set_id)]
         path, query = pl.col("path").fill_null(""), pl.col("query").fill_null("")
         terms: pl.Expr = pl.lit(None, dtype=pl.String)
         kind: pl.Expr = pl.lit(None, dtype=pl.String)
@@ -151,8 +160,8 @@ def extract_frame(df: pl.DataFrame) -> pl.DataFrame:
             terms = pl.when(value.is_not_null()).then(value).otherwise(terms)
             kind = pl.when(value.is_not_null()).then(pl.lit(rules[i].kind)).otherwise(kind)
         pieces.append(part.select("_row", terms.alias("t"), kind.alias("k")))
-    found = pl.concat(pieces).filter(pl.col("t").is_not_null())
-    if found.height:
+    found = pl.concat(pieces).filter(pl.col("t").is_not_null()) if pieces else None
+    if found is not None and found.height:
         decoded = _decode(found["t"])
         out_terms = out_terms.scatter(found["_row"], decoded)
         out_kind = out_kind.scatter(found["_row"], found["k"])
