@@ -14,8 +14,12 @@ from filtertests.errors import ScheduleError
 
 ALIASES = {"@hourly": "0 * * * *", "@daily": "0 6 * * *", "@weekly": "0 6 * * 1", "@monthly": "0 6 1 * *"}
 _NAMES = {
-    **{m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
-                                   "dec"), start=1)},
+    **{
+        m: i
+        for i, m in enumerate(
+            ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
+        )
+    },
     **{d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))},
 }
 _SEARCH_DAYS = 400

@@ -16,10 +16,33 @@ from typing import Any
 from fpdf import FPDF
 
 CSV_COLUMNS = (
-    "run_id", "run_started", "actor", "trigger", "plan_name", "school", "check_name", "category", "kind",
-    "group_name", "site", "url", "method", "expected", "observed", "detail", "seen_in_logs", "log_action",
-    "log_category", "log_source", "monitoring_detail", "passed", "reason", "alert_id", "action_note",
-    "action_by", "action_at",
+    "run_id",
+    "run_started",
+    "actor",
+    "trigger",
+    "plan_name",
+    "school",
+    "check_name",
+    "category",
+    "kind",
+    "group_name",
+    "site",
+    "url",
+    "method",
+    "expected",
+    "observed",
+    "detail",
+    "seen_in_logs",
+    "log_action",
+    "log_category",
+    "log_source",
+    "monitoring_detail",
+    "passed",
+    "reason",
+    "alert_id",
+    "action_note",
+    "action_by",
+    "action_at",
 )
 
 
@@ -47,9 +70,13 @@ def to_csv(rows: Sequence[dict[str, Any]]) -> str:
 
 def _latin1(text: str) -> str:
     """The PDF core fonts are Latin-1: replace what they cannot show instead of failing."""
-    return text.replace("\u2014", "-").replace("\u2013", "-").replace("\u2192", "->").encode(
-        "latin-1", "replace"
-    ).decode("latin-1")
+    return (
+        text.replace("\u2014", "-")
+        .replace("\u2013", "-")
+        .replace("\u2192", "->")
+        .encode("latin-1", "replace")
+        .decode("latin-1")
+    )
 
 
 class _Report(FPDF):
@@ -64,8 +91,16 @@ def _runs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         run = runs.setdefault(
             r["run_id"],
-            {"id": r["run_id"], "started": r["run_started"], "actor": r["actor"], "trigger": r["trigger"],
-             "plan": r["plan_name"], "school": r["school"], "cats": {}, "failed": []},
+            {
+                "id": r["run_id"],
+                "started": r["run_started"],
+                "actor": r["actor"],
+                "trigger": r["trigger"],
+                "plan": r["plan_name"],
+                "school": r["school"],
+                "cats": {},
+                "failed": [],
+            },
         )
         cat = run["cats"].setdefault(r["category"], [0, 0])
         cat[0 if r["passed"] else 1] += 1

@@ -208,10 +208,10 @@ class Plan(_Model):
     description: str = ""
     school: str | None = None
     groups: list[Group] = Field(min_length=1)
-    sites: list[Site] = Field(default_factory=lambda: [Site(name="main")])
+    sites: list[Site] = Field(default_factory=lambda: [Site(name="main", proxy=None, resolver=None)])
     checks: list[Check] = Field(min_length=1)
-    options: Options = Field(default_factory=Options)
-    monitoring: Monitoring = Field(default_factory=Monitoring)
+    options: Options = Field(default_factory=lambda: Options.model_validate({}))
+    monitoring: Monitoring = Field(default_factory=lambda: Monitoring.model_validate({}))
 
     @model_validator(mode="after")
     def _references(self) -> Plan:

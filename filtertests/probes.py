@@ -62,7 +62,7 @@ def _auth_headers(group: Group, opts: Options) -> dict[str, str]:
 
 def _first(patterns: list[str], text: str, *, regex: bool = False) -> str | None:
     for pat in patterns:
-        if (re.search(pat, text, re.IGNORECASE) if regex else pat.lower() in text.lower()):
+        if re.search(pat, text, re.IGNORECASE) if regex else pat.lower() in text.lower():
             return pat
     return None
 
@@ -131,9 +131,9 @@ def _on_failure(exc: BaseException, opts: Options, stage: str) -> Observation:
     return Observation("error", f"{exc.__class__.__name__}: {exc} ({stage})")
 
 
-def probe_http(url: str, proxy: Proxy | None, group: Group, opts: Options, *, safe_search: list[str] | None) -> (
-    Observation
-):
+def probe_http(
+    url: str, proxy: Proxy | None, group: Group, opts: Options, *, safe_search: list[str] | None
+) -> Observation:
     """Fetch `url` as `group`: plain HTTP through the proxy, HTTPS through a CONNECT tunnel."""
     parts = urlsplit(url)
     host = parts.hostname or ""

@@ -66,8 +66,15 @@ def alerts_for(run_id: str, school: str, results: Sequence[ProbeResult]) -> dict
             title=f"Filter test: {', '.join(sorted({r.category for r in rs}))} not blocked for {', '.join(groups)}",
             evidence={
                 "events": [
-                    {"ts": r.started, "url": r.url, "host": r.host, "action": "allowed", "group": r.group,
-                     "site": r.site, "origin": f"filtertest:{run_id}:{i}"}
+                    {
+                        "ts": r.started,
+                        "url": r.url,
+                        "host": r.host,
+                        "action": "allowed",
+                        "group": r.group,
+                        "site": r.site,
+                        "origin": f"filtertest:{run_id}:{i}",
+                    }
                     for i, r in hits
                 ],
                 "matched": rs[0].url,
@@ -115,18 +122,37 @@ def save_run(
         store.ensure_school(school, conn=conn)
         conn.execute(
             sa.insert(RUNS).values(
-                id=run_id, school=school, started_at=started, finished_at=finished, actor=actor, trigger=trigger,
-                plan_name=plan.name, plan_sha256=plan_digest(plan), proxy=proxy, probes=len(results),
-                failures=failures, passed=failures == 0, summary=summary,
+                id=run_id,
+                school=school,
+                started_at=started,
+                finished_at=finished,
+                actor=actor,
+                trigger=trigger,
+                plan_name=plan.name,
+                plan_sha256=plan_digest(plan),
+                proxy=proxy,
+                probes=len(results),
+                failures=failures,
+                passed=failures == 0,
+                summary=summary,
             )
         )
         if results:
             conn.execute(sa.insert(R), [_result_row(run_id, school, r, alerts) for r in results])
         audit.append(
-            conn, actor=actor, action="filtertest.run", object_type="filtertest_run", object_id=run_id,
+            conn,
+            actor=actor,
+            action="filtertest.run",
+            object_type="filtertest_run",
+            object_id=run_id,
             school=school,
-            detail={"plan": plan.name, "trigger": trigger, "probes": len(results), "failures": failures,
-                    "alerts": sorted(a.id for a in alerts.values())},
+            detail={
+                "plan": plan.name,
+                "trigger": trigger,
+                "probes": len(results),
+                "failures": failures,
+                "alerts": sorted(a.id for a in alerts.values()),
+            },
         )
     if alerts:
         store.upsert_alerts(list(alerts.values()))
@@ -136,13 +162,31 @@ def save_run(
 def _result_row(run_id: str, school: str, r: ProbeResult, alerts: dict[str, Alert]) -> dict[str, Any]:
     alert = alerts.get(r.alert_category or "") if r.unexpectedly_allowed else None
     return {
-        "run_id": run_id, "school": school, "check_name": r.check, "category": r.category, "kind": r.kind,
-        "group_name": r.group, "site": r.site, "url": r.url, "host": r.host, "method": r.method,
-        "expected": r.expected, "observed": r.observed, "detail": r.detail, "status": r.status,
-        "started_at": r.started, "finished_at": r.finished, "monitored": r.monitored,
-        "seen_in_logs": r.seen_in_logs, "log_action": r.log_action, "log_category": r.log_category,
-        "log_source": r.log_source, "monitoring_detail": r.monitoring_detail, "passed": r.passed,
-        "reason": r.reason, "alert_id": alert.id if alert else None,
+        "run_id": run_id,
+        "school": school,
+        "check_name": r.check,
+        "category": r.category,
+        "kind": r.kind,
+        "group_name": r.group,
+        "site": r.site,
+        "url": r.url,
+        "host": r.host,
+        "method": r.method,
+        "expected": r.expected,
+        "observed": r.observed,
+        "detail": r.detail,
+        "status": r.status,
+        "started_at": r.started,
+        "finished_at": r.finished,
+        "monitored": r.monitored,
+        "seen_in_logs": r.seen_in_logs,
+        "log_action": r.log_action,
+        "log_category": r.log_category,
+        "log_source": r.log_source,
+        "monitoring_detail": r.monitoring_detail,
+        "passed": r.passed,
+        "reason": r.reason,
+        "alert_id": alert.id if alert else None,
     }
 
 
@@ -170,9 +214,7 @@ def list_runs(store: CaseStore, schools: Sequence[str], *, limit: int = 50, offs
 def get_run(store: CaseStore, run_id: str, schools: Sequence[str]) -> dict[str, Any]:
     """One run with its results; RecordError when it does not exist or is outside these schools."""
     with store.engine.connect() as c:
-        row = c.execute(
-            sa.select(RUNS, _outstanding().label("actions_outstanding")).where(RUNS.c.id == run_id)
-        ).first()
+        row = c.execute(sa.select(RUNS, _outstanding().label("actions_outstanding")).where(RUNS.c.id == run_id)).first()
         if row is None or row.school not in schools:
             raise RecordError("not permitted, or no such filter-test run")
         results = [t.row_dict(r) for r in c.execute(sa.select(R).where(R.c.run_id == run_id).order_by(R.c.id))]
@@ -201,8 +243,13 @@ def record_action(
     with store.engine.begin() as conn:
         conn.execute(sa.update(R).where(R.c.id.in_(ids)).values(action_note=note, action_by=actor, action_at=now))
         audit.append(
-            conn, actor=actor, action="filtertest.action", object_type="filtertest_run", object_id=run_id,
-            school=run["school"], detail={"results": ids, "note": note},
+            conn,
+            actor=actor,
+            action="filtertest.action",
+            object_type="filtertest_run",
+            object_id=run_id,
+            school=run["school"],
+            detail={"results": ids, "note": note},
         )
     return len(ids)
 
@@ -227,9 +274,7 @@ def results_for_export(
     if until:
         where.append(RUNS.c.started_at < until)
     stmt = (
-        sa.select(
-            RUNS.c.started_at.label("run_started"), RUNS.c.actor, RUNS.c.trigger, RUNS.c.plan_name, R
-        )
+        sa.select(RUNS.c.started_at.label("run_started"), RUNS.c.actor, RUNS.c.trigger, RUNS.c.plan_name, R)
         .join(RUNS, RUNS.c.id == R.c.run_id)
         .where(*where)
         .order_by(RUNS.c.started_at, R.c.id)

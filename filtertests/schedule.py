@@ -76,7 +76,7 @@ def last_scheduled_run(store: CaseStore, school: str) -> datetime | None:
     q = sa.select(sa.func.max(RUNS.c.started_at)).where(RUNS.c.school == school, RUNS.c.trigger == "schedule")
     with store.engine.connect() as c:
         value = c.execute(q).scalar()
-    if value is None:
+    if not isinstance(value, datetime):
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 

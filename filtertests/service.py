@@ -38,8 +38,10 @@ class RunReport:
 def _ingester(settings: Settings, paths: Sequence[str], school: str) -> Callable[[], object]:
     if threading.current_thread() is not threading.main_thread():
         # ingest_paths installs signal handlers (main thread only): background runs rely on the ingest service
-        raise FilterTestError("--ingest-logs only works from the command line; scheduled and API runs read "
-                              "the logs the ingest service already stores")
+        raise FilterTestError(
+            "--ingest-logs only works from the command line; scheduled and API runs read "
+            "the logs the ingest service already stores"
+        )
     from ingest.files import ingest_paths
 
     def ingest() -> object:
@@ -76,7 +78,14 @@ def run_and_record(
     )
     finished = datetime.now(UTC)
     run_id = save_run(
-        store, school=school, plan=plan, results=results, actor=actor, trigger=trigger, proxy=proxy,
-        started=started, finished=finished,
+        store,
+        school=school,
+        plan=plan,
+        results=results,
+        actor=actor,
+        trigger=trigger,
+        proxy=proxy,
+        started=started,
+        finished=finished,
     )
     return RunReport(run_id, school, started, finished, results)

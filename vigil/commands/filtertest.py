@@ -44,8 +44,15 @@ def _print_results(results: list[Any]) -> None:
     cols = ("RESULT", "CHECK", "CATEGORY", "GROUP", "SITE", "EXPECTED", "OBSERVED", "LOGGED", "URL")
     rows = [
         (
-            "pass" if r.passed else "FAIL", r.check, r.category, r.group, r.site, r.expected, r.observed,
-            _yes(r.seen_in_logs) + (f" ({r.log_action})" if r.log_action else ""), r.url,
+            "pass" if r.passed else "FAIL",
+            r.check,
+            r.category,
+            r.group,
+            r.site,
+            r.expected,
+            r.observed,
+            _yes(r.seen_in_logs) + (f" ({r.log_action})" if r.log_action else ""),
+            r.url,
         )
         for r in results
     ]
@@ -62,8 +69,11 @@ def register(app: typer.Typer) -> None:
     ft = typer.Typer(help="Run and schedule filter-effectiveness tests, and keep their record.")
     app.add_typer(ft, name="filtertest", no_args_is_help=True)
 
-    @ft.command("run", help="Probe the plan through the filter as each group, check the logs, record the run. "
-                "Exit 0 when the run completed and was recorded, even if checks failed (see --fail-on-failure).")
+    @ft.command(
+        "run",
+        help="Probe the plan through the filter as each group, check the logs, record the run. "
+        "Exit 0 when the run completed and was recorded, even if checks failed (see --fail-on-failure).",
+    )
     def run(
         plan: Annotated[str, typer.Option("--plan", help="Plan YAML file, or `default` for the shipped plan.")],
         proxy: Annotated[str | None, typer.Option("--proxy", help="Filter proxy URL http://HOST:PORT.")] = None,
@@ -92,7 +102,13 @@ def register(app: typer.Typer) -> None:
         store = _store()
         try:
             report = run_and_record(
-                get_settings(), loaded, store=store, school=school, proxy=proxy, actor=_actor(as_user), trigger="cli",
+                get_settings(),
+                loaded,
+                store=store,
+                school=school,
+                proxy=proxy,
+                actor=_actor(as_user),
+                trigger="cli",
                 ingest_logs=[str(p) for p in ingest_logs or []],
             )
         finally:
@@ -132,8 +148,9 @@ def register(app: typer.Typer) -> None:
             who = "scheduled" if r["trigger"] == "schedule" else r["actor"]
             state = "PASS" if r["passed"] else f"FAIL {r['failures']}/{r['probes']}"
             todo = f", {r['actions_outstanding']} awaiting action" if r["actions_outstanding"] else ""
-            typer.echo(f"{r['id']}  {r['started_at']:%Y-%m-%d %H:%M}Z  {r['school']}  {r['plan_name']}  {who}  "
-                       f"{state}{todo}")
+            typer.echo(
+                f"{r['id']}  {r['started_at']:%Y-%m-%d %H:%M}Z  {r['school']}  {r['plan_name']}  {who}  {state}{todo}"
+            )
 
     @ft.command("show", help="One run with every probe.")
     def show(run_id: Annotated[str, typer.Argument(help="Run id (from history).")]) -> None:
@@ -144,13 +161,17 @@ def register(app: typer.Typer) -> None:
             run = records.get_run(store, run_id, _schools(store, None))
         finally:
             store.dispose()
-        typer.echo(f"run {run['id']} school {run['school']} plan {run['plan_name']} by {run['actor']} "
-                   f"({run['trigger']}) {run['started_at']:%Y-%m-%d %H:%M:%S}Z")
+        typer.echo(
+            f"run {run['id']} school {run['school']} plan {run['plan_name']} by {run['actor']} "
+            f"({run['trigger']}) {run['started_at']:%Y-%m-%d %H:%M:%S}Z"
+        )
         for r in run["results"]:
             state = "pass" if r["passed"] else "FAIL"
-            typer.echo(f"[{r['id']}] {state} {r['check_name']} {r['group_name']}/{r['site']} {r['url']}: "
-                       f"{r['observed']} ({r['detail']}); logs: {r['monitoring_detail']}"
-                       + (f"; action: {r['action_note']}" if r["action_note"] else ""))
+            typer.echo(
+                f"[{r['id']}] {state} {r['check_name']} {r['group_name']}/{r['site']} {r['url']}: "
+                f"{r['observed']} ({r['detail']}); logs: {r['monitoring_detail']}"
+                + (f"; action: {r['action_note']}" if r["action_note"] else "")
+            )
 
     @ft.command("action", help="Record the resulting action for a run's failures (audited).")
     def action(
@@ -205,8 +226,11 @@ def register(app: typer.Typer) -> None:
         output.write_bytes(ex.to_pdf(rows, title=title, generated=datetime.now(UTC)))
         typer.echo(f"wrote {output}")
 
-    @ft.command("schedule", help="Show the [filtertests] schedule; --run-due runs the plan if a run is due "
-                "(for a systemd timer when `vigil serve` does not run the schedule).")
+    @ft.command(
+        "schedule",
+        help="Show the [filtertests] schedule; --run-due runs the plan if a run is due "
+        "(for a systemd timer when `vigil serve` does not run the schedule).",
+    )
     def schedule(
         run_due: Annotated[bool, typer.Option("--run-due", help="Run now if a scheduled run is due.")] = False,
     ) -> None:
@@ -215,8 +239,10 @@ def register(app: typer.Typer) -> None:
         settings = get_settings()
         cfg = sched.config_of(settings)
         now = datetime.now(UTC)
-        typer.echo(f"schedule {cfg.schedule!r} ({cfg.timezone or settings.timezone}), plan {cfg.plan}, "
-                   f"school {cfg.school}, {'enabled' if cfg.enabled else 'disabled'}")
+        typer.echo(
+            f"schedule {cfg.schedule!r} ({cfg.timezone or settings.timezone}), plan {cfg.plan}, "
+            f"school {cfg.school}, {'enabled' if cfg.enabled else 'disabled'}"
+        )
         nxt = sched.next_due(cfg, settings, now)
         typer.echo(f"next run due {nxt:%Y-%m-%d %H:%M}Z" if nxt else "no run due within a year")
         if run_due:
