@@ -108,8 +108,14 @@ def parse_detection_config(raw: Mapping[str, Any]) -> DetectionConfig:
 
 
 def detection_config(ctx: DetectContext) -> DetectionConfig:
-    """The detection settings for a run: `ctx.options["detection"]` if given, else the active settings."""
-    raw = ctx.options.get("detection")
+    """The detection settings for a run.
+
+    `ctx.options` is either `{"detection": {...}}` (`vigil detect`, tests) or the `[detection]` table itself
+    (ingest); other detectors' sub-tables in it are ignored. Without options: the active settings.
+    """
+    raw: Any = ctx.options.get("detection")
+    if raw is None and ctx.options:
+        raw = {k: v for k, v in ctx.options.items() if k in DetectionConfig.model_fields or not isinstance(v, dict)}
     if raw is None:
         from vigil.settings import get_settings
 

@@ -89,3 +89,13 @@ def test_help_seeking() -> None:
     assert lib.help_seeking("childline i want to die")
     assert not lib.help_seeking("i want to die")
     assert lib.is_help_host("www.childline.org.uk", "childline.org.uk")
+
+
+def test_detection_config_from_either_context_shape() -> None:
+    from detectors.base import DetectContext
+    from detectors.config import detection_config
+
+    nested = DetectContext(options={"detection": {"cohort_min_users": 7}})
+    flat = DetectContext(options={"cohort_min_users": 9, "circumvention": {"other": "detector"}})
+    assert detection_config(nested).cohort_min_users == 7
+    assert detection_config(flat).cohort_min_users == 9
