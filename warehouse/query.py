@@ -183,20 +183,21 @@ class Warehouse:
         return out
 
     def source_health(self, school: str, *, since: datetime, until: datetime) -> list[dict[str, Any]]:
-        """Per source and observer: events, rejects-free counts and the last event time (no identities)."""
+        """Per source and observer: event count and the last event time (no identities)."""
         files = self.files("events", school, since, until)
         if not files:
             return []
-        rows = (
+        # Arrow, not fetchall(): Python conversion of TIMESTAMPTZ would need pytz.
+        table = (
             self._cursor()
-            .execute(
+            .sql(
                 "SELECT source, observer, count(*) AS events, max(ts) AS last_ts "
                 "FROM read_parquet(?, union_by_name=true) WHERE ts >= ? AND ts < ? GROUP BY 1, 2 ORDER BY 1, 2",
-                [files, since, until],
+                params=[files, since, until],
             )
-            .fetchall()
+            .to_arrow_table()
         )
-        return [{"source": s, "observer": o, "events": int(n), "last_ts": t} for s, o, n, t in rows]
+        return [{**row, "events": int(row["events"])} for row in table.to_pylist()]
 
     def sql(self, query: str, params: list[Any] | None = None) -> pa.Table:
         """Internal ad-hoc SQL with views `events` and `rejects` over the whole layout (not for the API)."""

@@ -141,3 +141,11 @@ def test_a_query_survives_a_file_removed_after_listing(tmp_path: Path, monkeypat
     monkeypatch.setattr(Warehouse, "files", stale_then_fresh)
     got = wh.events("s1", since=DAY1 - timedelta(hours=1), until=DAY1 + timedelta(hours=1))
     assert got.num_rows == 1 and len(calls) == 2
+
+
+def test_source_health_reports_last_event_per_source(tmp_path: Path) -> None:
+    ev, rj = parsed([squid_line(DAY1, "alice"), squid_line(DAY1 + timedelta(minutes=5), "bob")])
+    WarehouseWriter(tmp_path).write_batch("b1", ev, rj)
+    (row,) = Warehouse(tmp_path).source_health("s1", since=DAY1 - timedelta(days=1), until=DAY1 + timedelta(days=1))
+    assert row["source"] == "squid" and row["events"] == 2
+    assert row["last_ts"] == DAY1 + timedelta(minutes=5)
