@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -139,3 +143,36 @@ def test_dns_probe_outcomes(resolver: str) -> None:
         dead = f"127.0.0.1:{silent.getsockname()[1]}"
         err = probe_dns("x.test", dead, g, Options(timeout_seconds=0.3), safe_search=None)
     assert err.observed == "error" and "did not answer" in err.detail
+
+
+def _vigil(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VIGIL_DATA_DIR": str(cwd / "var")}
+    return subprocess.run(
+        [sys.executable, "-m", "vigil.cli", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_cli_exit_codes_history_and_export(tmp_path: Path) -> None:
+    """A completed run with failures exits 0 (1 with --fail-on-failure); a bad plan exits 2 with one line."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        BASE + "checks: [{name: adult, category: adult, urls: ['http://adult.test/'], expect: blocked}]\n"
+        "monitoring: {wait_seconds: 0}\n"
+    )
+    proxy = f"http://127.0.0.1:{dead}"
+    done = _vigil("filtertest", "run", "--plan", str(plan), "--proxy", proxy, "--as", "nm", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "FAIL" in done.stdout and "unreachable" in done.stdout and "1 failed" in done.stdout
+    strict = _vigil("filtertest", "run", "--plan", str(plan), "--proxy", proxy, "--fail-on-failure", cwd=tmp_path)
+    assert strict.returncode == 1
+    missing = _vigil("filtertest", "run", "--plan", str(tmp_path / "nope.yaml"), cwd=tmp_path)
+    assert missing.returncode == 2 and "not found" in missing.stderr and "Traceback" not in missing.stderr
+    history = _vigil("filtertest", "history", cwd=tmp_path)
+    assert history.stdout.count("FAIL 1/1") == 2 and " nm " in history.stdout
+    csv_out = _vigil("filtertest", "export", "--format", "csv", cwd=tmp_path)
+    assert csv_out.returncode == 0 and csv_out.stdout.count("http://adult.test/") == 2
+    bad = _vigil("filtertest", "export", "--format", "doc", cwd=tmp_path)
+    assert bad.returncode == 2 and "csv or pdf" in bad.stderr

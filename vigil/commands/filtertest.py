@@ -120,7 +120,8 @@ def register(app: typer.Typer) -> None:
             f"{failed} failed" + (" - record the resulting action: vigil filtertest action" if failed else "")
         )
         if failed and fail_on_failure:
-            raise typer.Exit(1)
+            # sys.exit, not typer.Exit: the CLI runs click with standalone_mode=False, which returns Exit codes
+            sys.exit(1)
 
     @ft.command("history", help="Recorded runs, newest first, with failures awaiting a resulting action.")
     def history(
