@@ -16,6 +16,7 @@ from api.auth import declared_permission, ensure_known_roles
 from api.config import api_config
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import ROUTERS
+from api.schedules import install_schedules
 from api.sweeper import install_sweeper
 from api.ui.filters import install_filters
 from cases.store import CaseStore
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, store: CaseStore | None = None, warehouse:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     check_routes(app)
     install_sweeper(app)  # escalations, notification retries and digests every minute while serving
+    install_schedules(app)  # daily retention and scheduled filter tests
     return app
 
 
