@@ -89,3 +89,15 @@ def test_kill9_listener_loses_nothing_fsynced(tmp_path: Path) -> None:
         ).fetchone()
         assert got == (n,), f"burst {tag}: {got} of {n} fsynced lines in the warehouse"
     assert list((data / "spool" / "syslog").glob("*/*/*.log")) == [], "the spool drains on SIGTERM"
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    env = vigil_env(write_config(tmp_path / "vigil.toml", ""), tmp_path / "var")
+    for args, msg in (
+        (["syslog"], "give at least one --listen"),
+        (["syslog", "--listen", "udp://nohostport"], "expected udp://HOST:PORT"),
+        (["syslog", "--listen", "tls://127.0.0.1:0"], "tls:// needs --cert and --key"),
+    ):
+        out = subprocess.run([*VIGIL, *args], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 2, out.stderr
+        assert msg in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
