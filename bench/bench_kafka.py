@@ -40,16 +40,16 @@ def produce(bootstrap: str, topic: str, lines: int, per_message: int) -> float:
     """Produce `lines` lines in messages of `per_message` lines; returns seconds."""
     from kafka import KafkaProducer
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=20, batch_size=1 << 20,
-                             max_request_size=16 << 20)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks=1, linger_ms=20, batch_size=1 << 20, max_request_size=16 << 20
+    )
     started = time.perf_counter()
     chunk = 100_000
     for base in range(0, lines, chunk):
         text = [squid_line(i) for i in range(base, min(base + chunk, lines))]
         for j in range(0, len(text), per_message):
             m = (base + j) // per_message
-            producer.send(topic, value="\n".join(text[j : j + per_message]).encode(), key=b"10.0.0.1",
-                          partition=m % 4)
+            producer.send(topic, value="\n".join(text[j : j + per_message]).encode(), key=b"10.0.0.1", partition=m % 4)
     producer.flush()
     producer.close()
     return time.perf_counter() - started
@@ -59,8 +59,13 @@ def consume_only(bootstrap: str, topic: str, messages: int) -> float:
     """Seconds for a bare consumer to read every message (assigned partitions, no group)."""
     from kafka import KafkaConsumer, TopicPartition
 
-    c = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=5000,
-                      fetch_max_bytes=32 << 20, max_partition_fetch_bytes=8 << 20)
+    c = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        max_poll_records=5000,
+        fetch_max_bytes=32 << 20,
+        max_partition_fetch_bytes=8 << 20,
+    )
     c.assign([TopicPartition(topic, p) for p in range(4)])
     c.seek_to_beginning()
     got = 0
@@ -90,8 +95,9 @@ def run_workers(bootstrap: str, topic: str, lines: int, detect: bool) -> dict[st
     env = dict(os.environ, PYTHONPATH=str(REPO), VIGIL_LOG_LEVEL="WARNING")
     args = [str(cfg), str(tmp / "var"), topic, "bench", bootstrap, "1" if detect else "0"]
     started = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, *args], env=env, stdout=subprocess.DEVNULL)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WORKER, *args], env=env, stdout=subprocess.DEVNULL) for _ in range(2)
+    ]
     first = None
     while True:
         n = shard_lines(tmp / "var")
@@ -133,13 +139,21 @@ def main() -> None:
             p = produce(bootstrap, topic, lines, per)
             c = consume_only(bootstrap, topic, lines // per)
             w = run_workers(bootstrap, topic, lines, a.detect)
-            print(json.dumps({
-                "mode": mode, "lines_per_message": per, "lines": lines, "detect": a.detect,
-                "produce_lines_per_s": round(lines / p), "consume_only_lines_per_s": round(lines / c),
-                "end_to_end_lines_per_s_steady": round(w["lines"] / w["steady_s"]) if w["steady_s"] else None,
-                "end_to_end_lines_per_s_incl_join": round(w["lines"] / w["wall_s"]),
-                "lines_committed": int(w["lines"]),
-            }))
+            print(
+                json.dumps(
+                    {
+                        "mode": mode,
+                        "lines_per_message": per,
+                        "lines": lines,
+                        "detect": a.detect,
+                        "produce_lines_per_s": round(lines / p),
+                        "consume_only_lines_per_s": round(lines / c),
+                        "end_to_end_lines_per_s_steady": round(w["lines"] / w["steady_s"]) if w["steady_s"] else None,
+                        "end_to_end_lines_per_s_incl_join": round(w["lines"] / w["wall_s"]),
+                        "lines_committed": int(w["lines"]),
+                    }
+                )
+            )
     finally:
         broker.kill()
 

@@ -58,8 +58,18 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-syslog-"))
     port, mport = free_port(), free_port()
     env = dict(os.environ, PYTHONPATH=str(REPO), VIGIL_DATA_DIR=str(tmp / "var"), VIGIL_LOG_LEVEL="WARNING")
-    cmd = [sys.executable, "-m", "vigil.cli", "syslog", "--listen", f"tcp://127.0.0.1:{port}", "--format", "squid",
-           "--metrics-port", str(mport)] + ([] if a.detect else ["--no-detect"])
+    cmd = [
+        sys.executable,
+        "-m",
+        "vigil.cli",
+        "syslog",
+        "--listen",
+        f"tcp://127.0.0.1:{port}",
+        "--format",
+        "squid",
+        "--metrics-port",
+        str(mport),
+    ] + ([] if a.detect else ["--no-detect"])
     listener = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     while _metric(mport, "vigil_syslog_durable_lines_total") == 0.0:
         try:
@@ -91,11 +101,18 @@ def main() -> None:
         s.join()
     listener.send_signal(signal.SIGTERM)
     listener.wait(300)
-    print(json.dumps({
-        "lines": total, "connections": a.connections, "bytes": sum(len(p) for p in payloads), "detect": a.detect,
-        "received_and_fsynced_lines_per_s": round(total / durable_at) if durable_at else None,
-        "ingested_to_parquet_lines_per_s": round(total / ingested_at) if ingested_at else None,
-    }))
+    print(
+        json.dumps(
+            {
+                "lines": total,
+                "connections": a.connections,
+                "bytes": sum(len(p) for p in payloads),
+                "detect": a.detect,
+                "received_and_fsynced_lines_per_s": round(total / durable_at) if durable_at else None,
+                "ingested_to_parquet_lines_per_s": round(total / ingested_at) if ingested_at else None,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

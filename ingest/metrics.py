@@ -32,9 +32,7 @@ KAFKA_LAG = Gauge(
 )
 SYSLOG_FRAMES = Counter("vigil_syslog_frames", "Syslog frames received", ["transport"])
 SYSLOG_DURABLE = Counter("vigil_syslog_durable_lines", "Syslog lines fsynced to the spool or acked by Kafka")
-SYSLOG_MALFORMED = Counter(
-    "vigil_syslog_malformed", "Syslog frames rejected by the listener", ["transport", "reason"]
-)
+SYSLOG_MALFORMED = Counter("vigil_syslog_malformed", "Syslog frames rejected by the listener", ["transport", "reason"])
 
 
 def record_batch(kind: str, source: str, out: BatchOutcome) -> None:

@@ -29,12 +29,8 @@ class KafkaConfig(BaseModel):
         "batch", description="producer: lines joined per message or one each"
     )
     lines_per_message: int = Field(100, ge=1, le=100_000)
-    batch_lines: int = Field(
-        50_000, ge=1, description="consumer: lines per partition batch before it is written"
-    )
-    batch_seconds: float = Field(
-        1.0, gt=0, description="consumer: oldest buffered line waits at most this long"
-    )
+    batch_lines: int = Field(50_000, ge=1, description="consumer: lines per partition batch before it is written")
+    batch_seconds: float = Field(1.0, gt=0, description="consumer: oldest buffered line waits at most this long")
     max_message_bytes: int = Field(1 << 20, ge=1024, description="larger messages are rejected as oversized")
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000

@@ -46,9 +46,7 @@ def _decode(values: list[bytes]) -> tuple[list[str], list[bool] | None]:
         return lines, flags
 
 
-def records_frame(
-    topic: str, partition: int, records: Sequence[Any], *, max_message_bytes: int
-) -> pl.DataFrame:
+def records_frame(topic: str, partition: int, records: Sequence[Any], *, max_message_bytes: int) -> pl.DataFrame:
     """One batch frame (raw, line_no, decode_error, origin, poison, sender) from consecutive records."""
     values: list[bytes] = []
     poison: list[str | None] = []
@@ -73,9 +71,7 @@ def records_frame(
         {
             "raw": pl.Series("raw", lines, dtype=pl.String).str.strip_suffix("\r"),
             "line_no": line_in_msg,
-            "decode_error": pl.Series(flags, dtype=pl.Boolean)
-            if flags
-            else pl.repeat(False, total, eager=True),
+            "decode_error": pl.Series(flags, dtype=pl.Boolean) if flags else pl.repeat(False, total, eager=True),
             "_off": offsets[idx],
             "_n": line_in_msg,
             "_multi": multi,
@@ -86,11 +82,7 @@ def records_frame(
     prefix = f"kafka:{topic}:{partition}:"
     return df.with_columns(
         origin=pl.when(pl.col("_multi"))
-        .then(
-            pl.concat_str(
-                pl.lit(prefix), pl.col("_off").cast(pl.String), pl.lit(":"), pl.col("_n").cast(pl.String)
-            )
-        )
+        .then(pl.concat_str(pl.lit(prefix), pl.col("_off").cast(pl.String), pl.lit(":"), pl.col("_n").cast(pl.String)))
         .otherwise(pl.concat_str(pl.lit(prefix), pl.col("_off").cast(pl.String)))
     ).drop("_off", "_n", "_multi")
 
@@ -121,9 +113,7 @@ class PoisonAwareParser:
         good = batch.filter(reason.is_null()).drop("poison", "sender", strict=False)
         bad = batch.filter(reason.is_not_null())
         result = (
-            self.inner.parse_batch(good, meta=meta)
-            if self.inner is not None and good.height
-            else ParseResult.empty()
+            self.inner.parse_batch(good, meta=meta) if self.inner is not None and good.height else ParseResult.empty()
         )
         if not bad.height:
             return result

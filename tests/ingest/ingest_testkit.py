@@ -89,9 +89,18 @@ def _tansu_binary() -> str | None:
 def _start_tansu(binary: str, port: int) -> subprocess.Popen[bytes]:
     url = f"tcp://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -143,8 +152,9 @@ def produce(bootstrap: str, topic: str, messages: list[tuple[int, bytes | None, 
     """Send (partition, key, value) messages and wait for every acknowledgement."""
     from kafka import KafkaProducer
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, batch_size=1 << 20,
-                             max_request_size=16 << 20, retries=5)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, batch_size=1 << 20, max_request_size=16 << 20, retries=5
+    )
     try:
         futures = [producer.send(topic, value=v, key=k, partition=p) for p, k, v in messages]
         producer.flush(60)
@@ -163,8 +173,14 @@ def write_config(path: Path, body: str) -> Path:
 def vigil_env(config: Path, data: Path) -> dict[str, str]:
     """Environment for a `vigil` subprocess bound to a config and a data directory."""
     env = dict(os.environ)
-    env.update({"VIGIL_CONFIG": str(config), "VIGIL_DATA_DIR": str(data), "PYTHONPATH": str(REPO),
-                "VIGIL_LOG_LEVEL": "WARNING"})
+    env.update(
+        {
+            "VIGIL_CONFIG": str(config),
+            "VIGIL_DATA_DIR": str(data),
+            "PYTHONPATH": str(REPO),
+            "VIGIL_LOG_LEVEL": "WARNING",
+        }
+    )
     return env
 
 
@@ -190,8 +206,11 @@ def warehouse_multiset(data: Path, column: str = "raw") -> dict[str, int]:
     """Multiset of a column over events + rejects."""
     root = data / "warehouse"
     con = duckdb.connect()
-    parts = [f"SELECT {column} AS v FROM read_parquet('{root / t}/**/*.parquet')"
-             for t in ("events", "rejects") if list((root / t).glob("**/*.parquet"))]
+    parts = [
+        f"SELECT {column} AS v FROM read_parquet('{root / t}/**/*.parquet')"
+        for t in ("events", "rejects")
+        if list((root / t).glob("**/*.parquet"))
+    ]
     if not parts:
         return {}
     rows = con.execute(f"SELECT v, count(*) FROM ({' UNION ALL '.join(parts)}) GROUP BY v").fetchall()

@@ -40,9 +40,11 @@ def _rows(data: Path) -> tuple[int, int]:
     files = list((data / "warehouse" / "events").glob("**/*.parquet"))
     if not files:
         return 0, 0
-    row = duckdb.connect().execute(
-        f"SELECT count(*), count(DISTINCT raw) FROM read_parquet('{data}/warehouse/events/**/*.parquet')"
-    ).fetchone()
+    row = (
+        duckdb.connect()
+        .execute(f"SELECT count(*), count(DISTINCT raw) FROM read_parquet('{data}/warehouse/events/**/*.parquet')")
+        .fetchone()
+    )
     assert row is not None
     return int(row[0]), int(row[1])
 
@@ -57,7 +59,9 @@ def test_follow_resumes_after_kill9_exactly_once(tmp_path: Path) -> None:
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [*VIGIL, "ingest", "--follow", "--format", "squid", "--school", "school-f", "--no-detect", str(log_file)],
-            env=env, stdout=open(out, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115 - the child owns it
+            env=env,
+            stdout=open(out, "ab"),
+            stderr=subprocess.STDOUT,  # noqa: SIM115 - the child owns it
         )
 
     done = threading.Event()

@@ -31,7 +31,9 @@ PARTITIONS = 4
 
 
 def _config(tmp: Path, bootstrap: str) -> Path:
-    return write_config(tmp / "vigil.toml", f"""
+    return write_config(
+        tmp / "vigil.toml",
+        f"""
 [kafka]
 bootstrap = "{bootstrap}"
 session_timeout_ms = 6000
@@ -44,7 +46,8 @@ name = "school-a-proxy"
 school = "school-a"
 format = "squid"
 hosts = ["10.0.0.1"]
-""")
+""",
+    )
 
 
 def _messages(start: int, count: int) -> list[tuple[int, bytes, bytes]]:
@@ -57,8 +60,10 @@ def _messages(start: int, count: int) -> list[tuple[int, bytes, bytes]]:
 
 def _start(topic: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [*VIGIL, "ingest", "--kafka", topic, "--group", "eo"], env=env,
-        stdout=open(log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115 - the child owns it
+        [*VIGIL, "ingest", "--kafka", topic, "--group", "eo"],
+        env=env,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,  # noqa: SIM115 - the child owns it
     )
 
 

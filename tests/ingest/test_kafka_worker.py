@@ -28,8 +28,13 @@ def _settings(data: Path) -> Settings:
 
 
 def _cfg(bootstrap: str, **kw: object) -> KafkaConfig:
-    base: dict[str, object] = {"bootstrap": bootstrap, "session_timeout_ms": 6000, "heartbeat_interval_ms": 1000,
-                               "batch_lines": 5000, "batch_seconds": 0.3}
+    base: dict[str, object] = {
+        "bootstrap": bootstrap,
+        "session_timeout_ms": 6000,
+        "heartbeat_interval_ms": 1000,
+        "batch_lines": 5000,
+        "batch_seconds": 0.3,
+    }
     base.update(kw)
     return KafkaConfig.model_validate(base)
 
@@ -108,21 +113,26 @@ def test_poison_messages_become_rejects_and_partition_moves(broker: Broker, tmp_
     settings = _settings(tmp_path / "var")
     good_before = squid_line(1, tag="p")
     good_after = squid_line(2, tag="p")
-    produce(broker.bootstrap, topic, [
-        (0, b"10.0.0.9", good_before.encode()),                        # offset 0: one-line message
-        (0, b"10.0.0.9", b"x" * 5000),                                  # 1: oversized (limit 2048 below)
-        (0, b"10.0.0.9", b"\xff\xfe not utf-8 \x80"),                   # 2: undecodable
-        (0, b"10.0.0.9", b""),                                          # 3: empty
-        (0, b"203.0.113.50", b"<13>Nov 24 06:00:00 fw1 gibberish that no parser knows"),  # 4: unknown sender
-        (0, b"10.0.0.9", (good_after + "\n" + squid_line(3, tag="p")).encode()),  # 5: two-line message
-    ])
+    produce(
+        broker.bootstrap,
+        topic,
+        [
+            (0, b"10.0.0.9", good_before.encode()),  # offset 0: one-line message
+            (0, b"10.0.0.9", b"x" * 5000),  # 1: oversized (limit 2048 below)
+            (0, b"10.0.0.9", b"\xff\xfe not utf-8 \x80"),  # 2: undecodable
+            (0, b"10.0.0.9", b""),  # 3: empty
+            (0, b"203.0.113.50", b"<13>Nov 24 06:00:00 fw1 gibberish that no parser knows"),  # 4: unknown sender
+            (0, b"10.0.0.9", (good_after + "\n" + squid_line(3, tag="p")).encode()),  # 5: two-line message
+        ],
+    )
     runner = _Runner(settings, _cfg(broker.bootstrap, max_message_bytes=2048), topic, "poison").start()
     _wait(lambda: warehouse_counts(settings.data_dir)[0] >= 7, 30)
     runner.join()
     con = duckdb.connect()
     wh = settings.data_dir / "warehouse"
-    rejects = dict(con.execute(
-        f"SELECT origin, reason FROM read_parquet('{wh}/rejects/**/*.parquet') ORDER BY origin").fetchall())
+    rejects = dict(
+        con.execute(f"SELECT origin, reason FROM read_parquet('{wh}/rejects/**/*.parquet') ORDER BY origin").fetchall()
+    )
     assert rejects == {
         f"kafka:{topic}:0:1": "oversized_message",
         f"kafka:{topic}:0:2": "invalid_utf8",
@@ -130,7 +140,8 @@ def test_poison_messages_become_rejects_and_partition_moves(broker: Broker, tmp_
         f"kafka:{topic}:0:4": "format_not_recognised",
     }
     events = con.execute(
-        f"SELECT origin, raw, school FROM read_parquet('{wh}/events/**/*.parquet') ORDER BY origin").fetchall()
+        f"SELECT origin, raw, school FROM read_parquet('{wh}/events/**/*.parquet') ORDER BY origin"
+    ).fetchall()
     assert events == [
         (f"kafka:{topic}:0:0", good_before, "school-a"),
         (f"kafka:{topic}:0:5:1", good_after, "school-a"),

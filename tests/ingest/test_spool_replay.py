@@ -26,9 +26,13 @@ def _fill(spool: SpoolWriter, n: int) -> None:
 
 
 def _counts(settings: Settings) -> tuple[int, int]:
-    row = duckdb.connect().execute(
-        f"SELECT count(*), count(DISTINCT raw) FROM read_parquet('{settings.warehouse_dir}/events/**/*.parquet')"
-    ).fetchone()
+    row = (
+        duckdb.connect()
+        .execute(
+            f"SELECT count(*), count(DISTINCT raw) FROM read_parquet('{settings.warehouse_dir}/events/**/*.parquet')"
+        )
+        .fetchone()
+    )
     assert row is not None
     return int(row[0]), int(row[1])
 
@@ -39,8 +43,9 @@ def test_uncommitted_batch_is_replayed_not_doubled(tmp_path: Path, crash_after: 
     root = tmp_path / "var" / "spool" / "syslog"
     spool = SpoolWriter(root)
     _fill(spool, 5000)
-    first = SpoolIngester(settings, root, durable_size=spool.durable_size, fmt="squid", detect=False,
-                          batch_bytes=150_000)
+    first = SpoolIngester(
+        settings, root, durable_size=spool.durable_size, fmt="squid", detect=False, batch_bytes=150_000
+    )
     calls = {"n": 0}
     real = first.pipeline.process
 
@@ -56,8 +61,9 @@ def test_uncommitted_batch_is_replayed_not_doubled(tmp_path: Path, crash_after: 
         first.run_once()
     assert _counts(settings)[0] > 0
     # A restarted ingester with a different batch size: the replayed batch starts at the same offset.
-    second = SpoolIngester(settings, root, durable_size=spool.durable_size, fmt="squid", detect=False,
-                           batch_bytes=400_000)
+    second = SpoolIngester(
+        settings, root, durable_size=spool.durable_size, fmt="squid", detect=False, batch_bytes=400_000
+    )
     second.run_once()
     assert _counts(settings) == (5000, 5000)
     spool.close()  # the open segment becomes closed ...

@@ -25,7 +25,9 @@ BURST = 20_000
 def _start(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [*VIGIL, "syslog", "--listen", f"tcp://127.0.0.1:{port}", "--format", "squid", "--no-detect"],
-        env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115 - the child owns it
+        env=env,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,  # noqa: SIM115 - the child owns it
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
