@@ -77,5 +77,7 @@ def grade(
         sev = 2
         reasons.append(f"it reads like schoolwork or awareness material (mentions “{curriculum}”), so it is kept low")
     if from_url:
+        # A page address carries no search wording to add intent: the model may lower it, never raise it.
+        sev = min(sev, rule_severity)
         reasons.append("seen in a page address rather than a search")
     return Grade(sev, tuple(reasons))

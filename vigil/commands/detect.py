@@ -20,7 +20,7 @@ from parsers.base import SourceMeta
 from parsers.pipeline import parse_batch
 from parsers.registry import autodetect, get_parser
 from vigil.errors import InputError
-from vigil.settings import get_settings
+from vigil.settings import Settings, get_settings
 
 
 def alert_json(alert: Alert) -> dict[str, Any]:
@@ -39,6 +39,14 @@ def _default(value: object) -> object:
     if isinstance(value, Mapping):
         return dict(value)
     return str(value)
+
+
+def _staff(settings: Settings, events: pa.Table) -> frozenset[str]:
+    """Staff: logins named in `[staff]`, plus users these logs place in a `[staff]` filter group."""
+    from ingest.context import staff_config, staff_in
+
+    cfg = staff_config(settings)
+    return frozenset({u.lower() for u in cfg.users} | staff_in(events, cfg.groups))
 
 
 def register(app: typer.Typer) -> None:
@@ -77,7 +85,7 @@ def register(app: typer.Typer) -> None:
             return
         # One run over everything read, so episodes fold across batches and files of the same pupil.
         events = pa.concat_tables(tables)
-        ctx = DetectContext(options={"detection": settings.section("detection")})
+        ctx = DetectContext(options={"detection": settings.section("detection")}, staff_users=_staff(settings, events))
         out = sys.stdout
         for alert in run_detectors(events, ctx):
             out.write(json.dumps(alert_json(alert), ensure_ascii=False, default=_default) + "\n")
