@@ -103,3 +103,48 @@ hosts = ["10.9.9.9"]
     text = generate_latest(registry).decode()
     assert 'vigil_source_silent{school="school-q",source="fw-quiet"} 1.0' in text
     assert 'vigil_source_last_seen_seconds{school="school-a",source="fw-a"}' in text
+
+
+def test_syslog_metrics_endpoint(tmp_path: Path) -> None:
+    """`--metrics-port`: /metrics shows lines received, made durable and ingested, and source health."""
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    from ingest_testkit import free_port, squid_line
+
+    from ingest.syslog_service import request_stop, run_syslog
+
+    settings = Settings(data_dir=tmp_path / "var")
+    port = free_port()
+    ready = threading.Event()
+    bound: list[object] = []
+
+    def run() -> None:
+        run_syslog(
+            settings,
+            ["tcp://127.0.0.1:0"],
+            fmt="squid",
+            detect=False,
+            metrics_port=port,
+            install_signals=False,
+            ready=lambda b: (bound.extend(b), ready.set()),
+        )
+
+    t = threading.Thread(target=run)
+    t.start()
+    assert ready.wait(30)
+    with socket.create_connection(("127.0.0.1", bound[0].port)) as s:  # type: ignore[attr-defined]
+        s.sendall("".join(f"<134>Nov 24 06:00:00 fw squid: {squid_line(i, tag='m')}\n" for i in range(30)).encode())
+    text = ""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and 'vigil_ingest_lines_total{kind="syslog",source="127.0.0.1"} 30.0' not in text:
+        time.sleep(0.3)
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    request_stop()
+    t.join(60)
+    assert 'vigil_ingest_lines_total{kind="syslog",source="127.0.0.1"} 30.0' in text
+    assert 'vigil_ingest_events_total{kind="syslog",source="127.0.0.1"} 30.0' in text
+    assert "vigil_syslog_durable_lines_total" in text and "vigil_ingest_batch_seconds_bucket" in text
+    assert 'vigil_source_silent{school="default",source="127.0.0.1"} 0.0' in text
