@@ -2,7 +2,19 @@
 
 from fastapi import APIRouter
 
-from api.routes import account, admin, alerts, audit_log, events, health, reports, sources, summary
+from api.routes import (
+    account,
+    admin,
+    alerts,
+    audit_log,
+    events,
+    governance,
+    governance_pages,
+    health,
+    reports,
+    sources,
+    summary,
+)
 from api.ui import login, manage, pages
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -15,7 +27,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     sources.router,
     audit_log.router,
     admin.router,
+    governance.router,
     login.router,
     pages.router,
     manage.router,
+    governance_pages.router,
 )

@@ -16,6 +16,8 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/reports", "Reports", "reports.aggregate"),
     ("/audit", "Audit log", "audit.view"),
     ("/admin/users", "Users", "users.manage"),
+    ("/governance", "Governance", "governance.view"),
+    ("/governance/mine", "My requests", "governance.submit"),
 )
 
 
@@ -30,6 +32,10 @@ def home_for(principal: Principal) -> str:
         return "/network"
     if "admin" in roles:
         return "/admin/users"
+    if "governor" in roles:
+        return "/governance"
+    if "staff" in roles:
+        return "/governance/mine"
     return "/login"
 
 
