@@ -82,9 +82,9 @@ def split_delimited(line: pl.Expr, delimiter: str, quote: str | None, names: Seq
         pattern = f"{field[i]}(?:{d}{pattern})?"
     g = line.str.extract_groups(f"^{pattern}$")
     return pl.struct(
-        pl.coalesce(
-            g.struct.field(f"q{i}").str.replace_all(q + q, quote, literal=True), g.struct.field(f"u{i}")
-        ).alias(name)
+        pl.coalesce(g.struct.field(f"q{i}").str.replace_all(q + q, quote, literal=True), g.struct.field(f"u{i}")).alias(
+            name
+        )
         for i, name in enumerate(names)
     )
 
@@ -159,18 +159,14 @@ class FormatConfig(BaseModel):
             sources = set(self.fields.values())
         missing = sorted(set(self.fields.values()) - sources)
         if missing:
-            raise ValueError(
-                f"fields refer to {', '.join(missing)}, which the {self.kind} layout does not define"
-            )
+            raise ValueError(f"fields refer to {', '.join(missing)}, which the {self.kind} layout does not define")
         for label, regex in (("pattern", self.pattern), ("detect", self.detect)):
             if regex is not None:
                 try:
                     pl.Series(["x"], dtype=pl.String).str.contains(regex)
                 except pl.exceptions.ComputeError as exc:
                     why = [ln.strip() for ln in str(exc).splitlines() if ln.strip().startswith("error:")]
-                    raise ValueError(
-                        f"`{label}` is not a valid regex ({why[0] if why else 'parse error'})"
-                    ) from exc
+                    raise ValueError(f"`{label}` is not a valid regex ({why[0] if why else 'parse error'})") from exc
         return self
 
 
@@ -229,16 +225,8 @@ class CustomParser:
         if word is not None:
             lower = word.str.strip_chars().str.to_lowercase()
             mapped = lower.replace_strict(dict(cfg.actions), default=None, return_dtype=pl.String)
-            action = pl.coalesce(
-                mapped, pl.when(lower.is_in(list(ACTIONS))).then(lower), pl.lit(cfg.default_action)
-            )
-            unmapped = (
-                lower.is_not_null()
-                & (lower != "")
-                & (lower != "-")
-                & mapped.is_null()
-                & ~lower.is_in(ACTIONS)
-            )
+            action = pl.coalesce(mapped, pl.when(lower.is_in(list(ACTIONS))).then(lower), pl.lit(cfg.default_action))
+            unmapped = lower.is_not_null() & (lower != "") & (lower != "-") & mapped.is_null() & ~lower.is_in(ACTIONS)
         else:
             action, unmapped = pl.lit(cfg.default_action, pl.String), pl.lit(False)
         cols["action"] = action

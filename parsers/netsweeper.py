@@ -139,9 +139,7 @@ class NetsweeperParser(BaseParser):
     """Netsweeper request logs through a configurable delimited profile (synthetic default)."""
 
     name: ClassVar[str] = "netsweeper"
-    description: ClassVar[str] = (
-        "Netsweeper request log, configurable delimited profile ([netsweeper] in vigil.toml)"
-    )
+    description: ClassVar[str] = "Netsweeper request log, configurable delimited profile ([netsweeper] in vigil.toml)"
     failure_reasons: ClassVar[Mapping[str, str]] = {
         "too_few_columns": "the line has too few delimited columns to reach the timestamp and url",
         "bad_timestamp": "the timestamp column does not fit `timestamp_format`",
@@ -159,18 +157,16 @@ class NetsweeperParser(BaseParser):
         ok = ts.str.contains(r"^\s*\d{4}-\d\d-\d\d[ T]\d\d:\d\d|^\s*\d{9,13}(?:\.\d+)?\s*$")
         if "event_type" in cfg.columns:
             ok = ok & s.struct.field("event_type").str.to_lowercase().is_in(list(EVENT_TYPES))
-        ok = ok & s.struct.field("url").str.contains(
-            r"^(?:[a-z][a-z0-9+.-]*://|[A-Za-z0-9.-]+(?::\d+)?(?:/|$))"
-        )
+        ok = ok & s.struct.field("url").str.contains(r"^(?:[a-z][a-z0-9+.-]*://|[A-Za-z0-9.-]+(?::\d+)?(?:/|$))")
         return ok.arg_true().len() / ok.len()
 
     def parse_frame(self, batch: pl.DataFrame, meta: SourceMeta) -> pl.DataFrame:
         """Split the configured columns, then map names, actions and categories."""
         cfg = load_config()
         table = category_table(cfg.categories_file)
-        cols = batch.select(
-            split_delimited(pl.col("body"), cfg.delimiter, cfg.quote, cfg.columns).alias("s")
-        ).unnest("s")
+        cols = batch.select(split_delimited(pl.col("body"), cfg.delimiter, cfg.quote, cfg.columns).alias("s")).unnest(
+            "s"
+        )
         for name in DEFAULT_COLUMNS:
             if name not in cols.columns:
                 cols = cols.with_columns(pl.lit(None, pl.String).alias(name))
@@ -197,11 +193,7 @@ class NetsweeperParser(BaseParser):
             pl.when(is_host & ~is_ip).then(client).otherwise(None).alias("client_host"),
             action.alias("action"),
             pl.when(action.is_null() & event.is_not_null() & (event != ""))
-            .then(
-                pl.concat_str(
-                    pl.lit("event type ") + c("event_type"), reason, separator=": ", ignore_nulls=True
-                )
-            )
+            .then(pl.concat_str(pl.lit("event type ") + c("event_type"), reason, separator=": ", ignore_nulls=True))
             .otherwise(reason)
             .alias("reason"),
             category.alias("category"),
