@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -17,20 +18,43 @@ from fastapi import FastAPI
 
 from vigil.settings import Settings
 
+log = logging.getLogger("vigil.serve")
 
-def background_jobs(settings: Settings) -> list[Callable[[], Coroutine[Any, Any, None]]]:
-    """The job loops to start for these settings (empty when turned off)."""
+
+JOB_INTERVAL_SECONDS = 300.0
+"""How often each job asks whether it is due."""
+
+
+async def _every(name: str, interval: float, run: Callable[[], object]) -> None:
+    """Run a blocking job in a worker thread, then sleep; a failure is logged and retried next time."""
+    while True:
+        try:
+            await asyncio.to_thread(run)
+        except Exception:  # noqa: BLE001 - a failing job must never stop the web app
+            log.exception("background job failed", extra={"job": name})
+        await asyncio.sleep(interval)
+
+
+def background_jobs(app: FastAPI) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+    """The job loops to start for this app (empty when turned off); they share the app's migrated store."""
+    settings: Settings = app.state.settings
     if not settings.section("serve").get("background_jobs", True):
         return []
-    from filtertests.schedule import schedule_task
-    from retention.schedule import daily_task
+    from filtertests import schedule as filtertests_schedule
+    from retention import schedule as retention_schedule
 
-    return [lambda: daily_task(settings), lambda: schedule_task(settings)]
+    store = app.state.store
+    return [
+        lambda: _every("retention", JOB_INTERVAL_SECONDS, lambda: retention_schedule.run_due(settings, store=store)),
+        lambda: _every(
+            "filtertests", JOB_INTERVAL_SECONDS, lambda: filtertests_schedule.run_due(settings, store=store)
+        ),
+    ]
 
 
 def install_schedules(app: FastAPI) -> None:
     """Start the background job loops with the server and cancel them when it stops."""
-    jobs = background_jobs(app.state.settings)
+    jobs = background_jobs(app)
     inner: Callable[[Any], AbstractAsyncContextManager[Any]] = app.router.lifespan_context
 
     @asynccontextmanager

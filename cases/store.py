@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,6 +77,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+_MIGRATE_LOCK = threading.Lock()
+
+
 class CaseStore:
     """Alerts, triage state, notes, attachments, users and audit in one SQL database."""
 
@@ -104,7 +108,8 @@ class CaseStore:
         """Bring the schema to the newest revision of every branch (idempotent; run at every start-up)."""
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as conn:
+        # Alembic's `context` proxy is process-global: two threads migrating at once corrupt each other.
+        with _MIGRATE_LOCK, self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "heads")  # capabilities add their tables as independent branches
 

@@ -29,5 +29,5 @@ def test_jobs_run_while_serving_and_can_be_turned_off(tmp_path: Path, monkeypatc
 
             time.sleep(0.05)
     assert {"retention", "filtertests"} <= set(ran)
-    off = Settings(data_dir=tmp_path / "var2", serve={"background_jobs": False})  # type: ignore[call-arg]
+    off = create_app(Settings(data_dir=tmp_path / "var2", serve={"background_jobs": False}))  # type: ignore[call-arg]
     assert background_jobs(off) == []
