@@ -249,7 +249,7 @@ def _drive_and_check(rig: Rig) -> None:
     for log, name in (("squid-access.squid.log", "squid"), ("squid-access.combined.log", "squid_combined")):
         path = rig.logs / log
         df = pl.DataFrame()
-        for _ in range(50):  # Squid writes its log lines through stdio buffers: wait for all of them
+        for _ in range(150):  # Squid writes its log lines through stdio buffers: wait for all of them
             df = _parse(path, 1, tz, name)
             if df.height >= 2 * 6:
                 break
