@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -60,8 +60,11 @@ def parse_services(text: str) -> tuple[AiService, ...]:
     for i, item in enumerate(data.get("service", [])):
         try:
             svc = AiService(
-                id=str(item["id"]), name=str(item["name"]), vendor=str(item["vendor"]),
-                category=str(item["category"]), domains=tuple(str(d).lower().strip(".") for d in item["domains"]),
+                id=str(item["id"]),
+                name=str(item["name"]),
+                vendor=str(item["vendor"]),
+                category=str(item["category"]),
+                domains=tuple(str(d).lower().strip(".") for d in item["domains"]),
             )
         except KeyError as exc:
             raise GovernanceInvalid(f"ai_services.toml: service {i} lacks {exc}") from exc
@@ -125,10 +128,13 @@ def _query(warehouse: Any, school: str, since: datetime, until: datetime, select
     con = duckdb.connect(":memory:", config={"threads": 2})
     try:
         con.register("domains", domain_table())
+        # a view cannot take prepared parameters: the file list and bounds are ours, quoted as literals
+        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
         con.execute(
             "CREATE TEMP VIEW ev AS SELECT ts, user, user_group, host, action "
-            "FROM read_parquet(?, union_by_name=true) WHERE ts >= ? AND ts < ?",
-            [files, since, until],
+            f"FROM read_parquet([{listed}], union_by_name=true) "
+            f"WHERE ts >= '{since.astimezone(UTC).isoformat()}'::TIMESTAMPTZ "
+            f"AND ts < '{until.astimezone(UTC).isoformat()}'::TIMESTAMPTZ"
         )
         con.execute(f"CREATE TEMP TABLE hostmap AS {_HOST_MAP}")
         con.execute(
@@ -155,20 +161,25 @@ def usage(warehouse: Any, school: str, since: datetime, until: datetime, policy:
     """Aggregate AI-tool use (no identities): by service, by group and service, by week and category."""
     names = {s.id: s for s in services()}
     by_group = _query(
-        warehouse, school, since, until,
+        warehouse,
+        school,
+        since,
+        until,
         "SELECT user_group, service, ai_category, count(*) AS events, count(DISTINCT user) AS users, "
         "count(*) FILTER (WHERE action IN ('blocked', 'warned')) AS blocked FROM ai GROUP BY 1, 2, 3 ORDER BY 1, 2",
     )
     by_week = _query(
-        warehouse, school, since, until,
+        warehouse,
+        school,
+        since,
+        until,
         "SELECT CAST(date_trunc('week', ts) AS DATE) AS week, user_group, service, ai_category, count(*) AS events, "
         "count(DISTINCT user) AS users FROM ai GROUP BY 1, 2, 3, 4 ORDER BY 1",
     )
     by_group = _approved(by_group, policy)
     by_week = _approved(by_week, policy)
     groups = [
-        {**r, "name": names[r["service"]].name, "vendor": names[r["service"]].vendor}
-        for r in by_group.to_dicts()
+        {**r, "name": names[r["service"]].name, "vendor": names[r["service"]].vendor} for r in by_group.to_dicts()
     ]
     weeks: dict[str, dict[str, int]] = {}
     for r in by_week.to_dicts():
@@ -191,12 +202,23 @@ def usage(warehouse: Any, school: str, since: datetime, until: datetime, policy:
 
 
 def pupil_detail(
-    store: CaseStore, warehouse: Any, school: str, since: datetime, until: datetime, policy: AiPolicy, *,
-    actor: str, why: str | None = None, only_unapproved: bool = False,
+    store: CaseStore,
+    warehouse: Any,
+    school: str,
+    since: datetime,
+    until: datetime,
+    policy: AiPolicy,
+    *,
+    actor: str,
+    why: str | None = None,
+    only_unapproved: bool = False,
 ) -> list[dict[str, Any]]:
     """Per user and service: events, first and last use, approved or not (DSL only; audited)."""
     frame = _query(
-        warehouse, school, since, until,
+        warehouse,
+        school,
+        since,
+        until,
         "SELECT user, user_group, service, ai_category, count(*) AS events, min(ts) AS first_ts, max(ts) AS last_ts "
         "FROM ai WHERE user IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY events DESC, user",
     )
@@ -205,9 +227,18 @@ def pupil_detail(
         frame = frame.filter(~pl.col("approved"))
     rows = frame.to_dicts()
     audit.record(
-        store, actor=actor, action="ai_tools.pupil_detail", object_type="report", object_id="ai_tools",
-        school=school, detail={"since": since.isoformat(), "until": until.isoformat(), "rows": len(rows),
-                               "users": len({r["user"] for r in rows})},
+        store,
+        actor=actor,
+        action="ai_tools.pupil_detail",
+        object_type="report",
+        object_id="ai_tools",
+        school=school,
+        detail={
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "rows": len(rows),
+            "users": len({r["user"] for r in rows}),
+        },
         why=why,
     )
     return rows
