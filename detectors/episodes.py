@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import polars as pl
+import pyarrow as pa
 
 from detectors.base import EPISODE_WINDOW, Alert, DetectContext, SubjectKind
 from detectors.config import DetectionConfig
@@ -219,11 +220,13 @@ def _alert(
 
 
 def fold_episodes(
-    df: pl.DataFrame, hits: Sequence[Hit], cfg: DetectionConfig, ctx: DetectContext, detector: str
+    df: pl.DataFrame, hits: Sequence[Hit], cfg: DetectionConfig, ctx: DetectContext, detector: str, events: pa.Table
 ) -> list[Alert]:
-    """One alert per subject, category and episode window."""
+    """One alert per subject, category and episode window (`events`: the batch, for late columns)."""
+    from detectors.keywords import with_late
+
     rows_hit = pl.Series([h.row for h in hits], dtype=pl.UInt32)
-    hf = hits_frame(df.filter(pl.col("_row").is_in(rows_hit.implode())), hits, cfg)
+    hf = hits_frame(with_late(df.filter(pl.col("_row").is_in(rows_hit.implode())), events), hits, cfg)
     records = hf.sort("subject", "category", "_window", "ts", "_row").to_dicts()
     groups = [list(g) for _, g in groupby(records, key=lambda r: (r["subject"], r["category"], r["_window"]))]
     span = timedelta(minutes=cfg.context_minutes)
@@ -231,7 +234,7 @@ def fold_episodes(
         (i, g[0]["subject"], _aware(g[0]["ts"]) - span, _aware(g[-1]["ts"]) + span) for i, g in enumerate(groups)
     ]
     subjects = pl.Series(sorted({w[1] for w in windows}), dtype=pl.String)
-    near = contexts(df.filter(pl.col("subject").is_in(subjects.implode())), windows)
+    near = contexts(with_late(df.filter(pl.col("subject").is_in(subjects.implode())), events), windows)
     alerts: list[Alert] = []
     for i, rows in enumerate(groups):
         alert = _alert(rows, near[i], cfg, ctx, detector)

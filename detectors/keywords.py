@@ -30,21 +30,9 @@ from detectors.searchterms import extract_frame
 from detectors.unwrap import unwrap_expr, wrapper_kind
 from parsers.urls import split_url
 
-COLUMNS = (
-    "ts",
-    "school",
-    "user",
-    "client_ip",
-    "client_host",
-    "url",
-    "host",
-    "registered_domain",
-    "path",
-    "query",
-    "search_terms",
-    "action",
-    "origin",
-)
+# Converted for every row (the cheap path); LATE columns only for hit and context rows (`with_late`).
+COLUMNS = ("ts", "user", "client_ip", "url", "host", "registered_domain", "search_terms")
+LATE = ("school", "client_host", "action", "origin")
 
 # Terms that may hide a phrase from the plain pre-filter: non-ASCII, symbols or digits inside words,
 # word-initial symbols, word-final leet, spaced-out letters, letters repeated three times or more.
@@ -85,12 +73,23 @@ def prepare(events: pa.Table) -> pl.DataFrame:
         pl.coalesce(pl.col("user"), pl.col("client_ip"), pl.lit("unknown")).alias("subject"),
     )
     wrapped = df.filter(pl.col("inner_url").is_not_null())
-    inner_terms = pl.Series("inner_terms", [None] * df.height, dtype=pl.String)
+    inner_terms = pl.repeat(None, df.height, dtype=pl.String, eager=True).alias("inner_terms")
     if wrapped.height:
         parts = wrapped.select(split_url(pl.col("inner_url")).alias("u")).unnest("u")
         found = extract_frame(parts)["search_terms"]
         inner_terms = inner_terms.scatter(wrapped["_row"], found)
     return df.with_columns(pl.coalesce(pl.col("search_terms"), inner_terms).alias("terms"))
+
+
+def with_late(df: pl.DataFrame, events: pa.Table) -> pl.DataFrame:
+    """Add the LATE columns for just these rows (taken from the Arrow batch by `_row`)."""
+    present = [c for c in LATE if c in events.schema.names]
+    late = pl.from_arrow(events.select(present).take(df["_row"].cast(pl.UInt64).to_arrow()))
+    assert isinstance(late, pl.DataFrame)
+    for c in LATE:
+        if c not in late.columns:
+            late = late.with_columns(pl.lit(None, dtype=pl.String).alias(c))
+    return df.hstack(late.select(LATE))
 
 
 def collapse_prefixes(df: pl.DataFrame, seconds: int) -> pl.DataFrame:
@@ -218,7 +217,7 @@ class KeywordDetector:
         hits = find_hits(candidates(df, lib), lib, cfg)
         if not hits:
             return []
-        return fold_episodes(df, hits, cfg, ctx, detector=self.name)
+        return fold_episodes(df, hits, cfg, ctx, detector=self.name, events=events)
 
 
 def describe_wrapper(url: str | None) -> str | None:

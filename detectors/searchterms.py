@@ -133,8 +133,8 @@ def extract_frame(df: pl.DataFrame) -> pl.DataFrame:
     """For a frame with `host`, `path`, `query`: columns `search_terms` and `search_kind`, row-aligned."""
     n = df.height
     ids, sets = _rule_sets(df["host"]) if n else (pl.Series(dtype=pl.Int32), [])
-    out_terms = pl.Series("search_terms", [None] * n, dtype=pl.String)
-    out_kind = pl.Series("search_kind", [None] * n, dtype=pl.String)
+    out_terms = pl.repeat(None, n, dtype=pl.String, eager=True).alias("search_terms")
+    out_kind = pl.repeat(None, n, dtype=pl.String, eager=True).alias("search_kind")
     if not sets or ids.null_count() == n:
         return pl.DataFrame([out_terms, out_kind])
     rules = engine_rules()
