@@ -148,8 +148,14 @@ def notify_section(smtp: Smtp, hooks: Hooks, **extra: Any) -> dict[str, Any]:
     section: dict[str, Any] = {
         "base_url": "https://vigil.north.example",
         "sweep_seconds": 0,
-        "smtp": {"host": smtp.host, "port": smtp.port, "starttls": True, "ca_file": str(smtp.ca_file),
-                 "from_address": "vigil@north.example", "timeout_seconds": 5},
+        "smtp": {
+            "host": smtp.host,
+            "port": smtp.port,
+            "starttls": True,
+            "ca_file": str(smtp.ca_file),
+            "from_address": "vigil@north.example",
+            "timeout_seconds": 5,
+        },
         "retry": {"max_attempts": 3, "backoff_seconds": 30},
         # Always "in hours" unless a test says otherwise: every day, all day.
         "hours": {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "23:59:59"},

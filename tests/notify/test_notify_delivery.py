@@ -107,7 +107,9 @@ def test_thresholds_staff_alerts_and_low_severity(
     assert b"teacher.q" not in smtp_server.box.messages[0]
 
 
-def test_out_of_hours_list_only_outside_the_school_day(tmp_path: Path, smtp_server: Smtp, webhook_server: Hooks) -> None:
+def test_out_of_hours_list_only_outside_the_school_day(
+    tmp_path: Path, smtp_server: Smtp, webhook_server: Hooks
+) -> None:
     day = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:30"}
     settings = _settings(tmp_path, smtp_server, webhook_server, hours=day)
     cfg = notify_config(settings)
@@ -118,7 +120,9 @@ def test_out_of_hours_list_only_outside_the_school_day(tmp_path: Path, smtp_serv
     inside = {r.key for r in recipients_for(cfg, row, "raised", tuesday_10, "Europe/London")}
     assert "email:oncall@north.example" not in inside
     for moment in (tuesday_22, saturday_10):
-        assert "email:oncall@north.example" in {r.key for r in recipients_for(cfg, row, "raised", moment, "Europe/London")}
+        assert "email:oncall@north.example" in {
+            r.key for r in recipients_for(cfg, row, "raised", moment, "Europe/London")
+        }
 
 
 def test_failed_delivery_retries_with_backoff_then_gives_up(
