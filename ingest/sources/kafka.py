@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import Any, ClassVar
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -28,63 +27,108 @@ POISON_REASONS: Mapping[str, str] = {
 }
 
 
-def _decode(values: list[bytes]) -> tuple[list[str], list[bool] | None]:
-    """Decode newline-joined values; fall back per line only when some bytes are not UTF-8."""
-    joined = b"\n".join(values)
-    try:
-        return joined.decode("utf-8").split("\n"), None
-    except UnicodeDecodeError:
-        lines: list[str] = []
-        flags: list[bool] = []
-        for raw in joined.split(b"\n"):
+def _repair(values: list[bytes], bad: list[int]) -> tuple[list[str], list[list[bool]]]:
+    """Messages that are not valid UTF-8: decode line by line with `\\x` escapes, flagging the bad lines."""
+    texts: list[str] = []
+    flags: list[list[bool]] = []
+    for i in bad:
+        lines, marks = [], []
+        for raw in values[i].split(b"\n"):
             try:
                 lines.append(raw.decode("utf-8"))
-                flags.append(False)
+                marks.append(False)
             except UnicodeDecodeError:
                 lines.append(raw.decode("utf-8", errors="backslashreplace"))
-                flags.append(True)
-        return lines, flags
+                marks.append(True)
+        texts.append("\n".join(lines))
+        flags.append(marks)
+    return texts, flags
+
+
+def _valid_utf8(chunks: list[bytes]) -> bool:
+    """Whether every chunk is valid UTF-8 (one C-speed decode of the lot)."""
+    try:
+        # The ASCII separator stops a sequence split across two chunks from looking valid.
+        b"\n".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def records_frame(topic: str, partition: int, records: Sequence[Any], *, max_message_bytes: int) -> pl.DataFrame:
-    """One batch frame (raw, line_no, decode_error, origin, poison, sender) from consecutive records."""
-    values: list[bytes] = []
-    poison: list[str | None] = []
-    for rec in records:
-        v: bytes = rec.value or b""
-        if len(v) > max_message_bytes:
-            values.append(v[:OVERSIZED_RAW_BYTES].replace(b"\n", b"#012"))
-            poison.append("oversized_message")
-            continue
-        values.append(v[:-1] if v.endswith(b"\n") else v)
-        poison.append(None)
-    counts = np.fromiter((v.count(b"\n") + 1 for v in values), dtype=np.int64, count=len(values))
-    offsets = np.fromiter((r.offset for r in records), dtype=np.int64, count=len(records))
-    senders = [r.key.decode("utf-8", errors="replace") if r.key else "" for r in records]
-    lines, flags = _decode(values)
-    total = int(counts.sum())
-    idx = np.repeat(np.arange(len(values)), counts)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(values) else np.zeros(0, np.int64)
-    line_in_msg = np.arange(total, dtype=np.int64) - np.repeat(starts, counts) + 1
-    multi = np.repeat(counts > 1, counts)
-    df = pl.DataFrame(
+    """One batch frame (raw, line_no, decode_error, origin, poison, sender) from consecutive records.
+
+    Only pulling fields out of the record objects is per message; polars does the decoding, splitting
+    and origins. Oversized and non-UTF-8 messages (rare) take a slower path.
+    """
+    values: list[bytes] = [r.value or b"" for r in records]
+    keys: list[bytes] = [r.key or b"" for r in records]
+    senders = (
+        pl.Series(keys, dtype=pl.Binary).cast(pl.String)
+        if _valid_utf8(keys)
+        else pl.Series([k.decode("utf-8", errors="replace") for k in keys], dtype=pl.String)
+    )
+    sizes = pl.Series([len(v) for v in values], dtype=pl.Int64)
+    oversized = (sizes > max_message_bytes).arg_true().to_list()
+    bad: list[int] = []
+    if oversized or not _valid_utf8(values):
+        values = list(values)
+        for i in oversized:
+            values[i] = values[i][:OVERSIZED_RAW_BYTES].replace(b"\n", b"#012")
+        bad = [i for i, v in enumerate(values) if not _valid_utf8([v])]
+    bad_flags: dict[int, list[bool]] = {}
+    if bad:
+        repaired, flags = _repair(values, bad)
+        for i, t, f in zip(bad, repaired, flags, strict=True):
+            values[i] = t.encode()
+            bad_flags[i] = f
+    poison: list[str | None] = [None] * len(values)
+    for i in oversized:
+        poison[i] = "oversized_message"
+    msgs = pl.DataFrame(
         {
-            "raw": pl.Series("raw", lines, dtype=pl.String).str.strip_suffix("\r"),
-            "line_no": line_in_msg,
-            "decode_error": pl.Series(flags, dtype=pl.Boolean) if flags else pl.repeat(False, total, eager=True),
-            "_off": offsets[idx],
-            "_n": line_in_msg,
-            "_multi": multi,
-            "poison": pl.Series(poison, dtype=pl.String).gather(idx),
-            "sender": pl.Series(senders, dtype=pl.String).gather(idx),
+            "text": pl.Series(values, dtype=pl.Binary).cast(pl.String),
+            "_off": pl.Series([r.offset for r in records], dtype=pl.Int64),
+            "sender": senders,
+            "poison": pl.Series(poison, dtype=pl.String),
         }
     )
+    lines = (
+        msgs.select(
+            "_off",
+            "sender",
+            "poison",
+            pl.col("text").str.strip_suffix("\n").str.split("\n").alias("raw"),
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("_msg"),
+        )
+        .with_columns(_count=pl.col("raw").list.len())
+        .with_columns(line_no=pl.int_ranges(1, pl.col("_count") + 1, dtype=pl.Int64))
+        .explode("raw", "line_no")
+    )
+    if bad_flags:
+        flag_rows = pl.DataFrame(
+            [(m, n + 1, f) for m, fl in bad_flags.items() for n, f in enumerate(fl)],
+            schema={"_msg": pl.Int64, "line_no": pl.Int64, "decode_error": pl.Boolean},
+            orient="row",
+        )
+        lines = lines.join(flag_rows, on=["_msg", "line_no"], how="left", maintain_order="left").with_columns(
+            pl.col("decode_error").fill_null(False)
+        )
+    else:
+        lines = lines.with_columns(decode_error=pl.lit(False))
     prefix = f"kafka:{topic}:{partition}:"
-    return df.with_columns(
-        origin=pl.when(pl.col("_multi"))
-        .then(pl.concat_str(pl.lit(prefix), pl.col("_off").cast(pl.String), pl.lit(":"), pl.col("_n").cast(pl.String)))
-        .otherwise(pl.concat_str(pl.lit(prefix), pl.col("_off").cast(pl.String)))
-    ).drop("_off", "_n", "_multi")
+    off = pl.col("_off").cast(pl.String)
+    return lines.select(
+        pl.col("raw").str.strip_suffix("\r"),
+        "line_no",
+        "decode_error",
+        pl.when(pl.col("_count") > 1)
+        .then(pl.concat_str(pl.lit(prefix), off, pl.lit(":"), pl.col("line_no").cast(pl.String)))
+        .otherwise(pl.concat_str(pl.lit(prefix), off))
+        .alias("origin"),
+        "poison",
+        "sender",
+    )
 
 
 class PoisonAwareParser:
