@@ -8,6 +8,7 @@ from api.routes import (
     alerts,
     audit_log,
     events,
+    filtertests,
     governance,
     governance_pages,
     health,
@@ -24,6 +25,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     events.router,
     summary.router,
     reports.router,
+    filtertests.router,
     sources.router,
     audit_log.router,
     admin.router,
@@ -31,5 +33,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     login.router,
     pages.router,
     manage.router,
+    filtertests.pages,
     governance_pages.router,
 )

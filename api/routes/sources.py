@@ -1,4 +1,4 @@
-"""`/api/sources` (ingest health: lag and silent sources) and `/api/filtertests` (check history)."""
+"""`/api/sources` (ingest health: lag and silent sources); `filtertest_history` for the network page."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.config import ApiConfig
-from api.deps import ApiConfigDep, CurrentPrincipal, SettingsDep, StoreDep, WarehouseDep
+from api.deps import ApiConfigDep, CurrentPrincipal, SettingsDep, WarehouseDep
 from api.errors import Forbidden
 from cases.store import CaseStore
 from vigil.settings import Settings
@@ -116,8 +116,3 @@ def filtertest_history(store: CaseStore, schools: list[str], limit: int = 50) ->
 
     return list_runs(store, schools, limit=limit)
 
-
-@router.get("/filtertests", dependencies=[require("filtertests.view")])
-def filtertests(principal: CurrentPrincipal, store: StoreDep, school: str | None = None) -> list[dict[str, Any]]:
-    """The history of filter-effectiveness checks (when, who, what, result, follow-up)."""
-    return filtertest_history(store, _schools(principal, "filtertests.view", school))

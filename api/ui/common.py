@@ -13,6 +13,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/alerts", "Alert queue", "alerts.view"),
     ("/head", "Escalations", "alerts.view"),
     ("/network", "Ingest health", "sources.view"),
+    ("/filtertests", "Filter tests", "filtertests.view"),
     ("/reports", "Reports", "reports.aggregate"),
     ("/audit", "Audit log", "audit.view"),
     ("/admin/users", "Users", "users.manage"),
