@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
+
 from ingest.checkpoint import CheckpointStore
 from ingest.health import SourceShard
 from ingest.metrics import record_batch
 from ingest.reader import read_batches, sample_lines
+from ingest.sources.kafka import PoisonAwareParser
 from ingest.sources.mapping import SourceMap, safe_name
 from ingest.spool import CLOSED_SUFFIX, OPEN_SUFFIX, segment_id
 from ingest.worker import AlertSink, Pipeline
@@ -30,6 +33,9 @@ from vigil.errors import InputError
 from vigil.settings import Settings
 
 log = logging.getLogger("vigil.ingest.syslog")
+
+DETECT_MIN_LINES = 200
+"""An open segment whose format is not recognised waits for this many lines before they are rejected."""
 
 
 @dataclass
@@ -70,7 +76,7 @@ class SpoolIngester:
         self.shard = SourceShard(settings, "syslog")
         self.totals = SpoolTotals()
         self.batch_bytes = batch_bytes
-        self._parsers: dict[tuple[str, str], Parser] = {}
+        self._parsers: dict[tuple[str, str], Parser] = {}  # only recognised formats are cached
 
     def _parser(self, school: str, source: str, segment: Path) -> Parser | None:
         key = (school, source)
@@ -86,8 +92,12 @@ class SpoolIngester:
             except UnknownFormatError as exc:
                 if fmt != "auto":
                     raise
-                log.warning("format not recognised yet; waiting for more lines", extra={"error": str(exc)})
-                return None
+                if len(sample_lines(segment)) < DETECT_MIN_LINES and segment.name.endswith(OPEN_SUFFIX):
+                    log.info("format not recognised yet; waiting for more lines", extra={"error": str(exc)})
+                    return None
+                # Enough lines and still nothing fits: reject them (kept in `rejects`), keep the spool moving.
+                log.warning("format not recognised; lines become rejects", extra={"error": str(exc)})
+                return PoisonAwareParser(None)
         return self._parsers[key]
 
     def run_once(self) -> int:
@@ -121,6 +131,7 @@ class SpoolIngester:
             src = self.sources.resolve(None, None, school=school)
             tz = next((s.tz for s in self.settings.sources if safe_name(s.name) == source and s.tz), None) or src.tz
             meta = SourceMeta(school=school, tz=tz, origin_prefix=f"syslog:{source}:{seg}", now=datetime.now(UTC))
+            unknown = isinstance(parser, PoisonAwareParser)
             for batch in read_batches(
                 path,
                 start=cp.offset,
@@ -129,7 +140,8 @@ class SpoolIngester:
                 batch_bytes=self.batch_bytes,
                 partial_last_line=not is_open,
             ):
-                out = self.pipeline.process(batch.frame, parser, meta, f"s{cp.key}-{batch.start:015d}")
+                frame = batch.frame.with_columns(poison=pl.lit(None, pl.String)) if unknown else batch.frame
+                out = self.pipeline.process(frame, parser, meta, f"s{cp.key}-{batch.start:015d}")
                 cp.offset, cp.line = batch.end, batch.first_line + batch.lines
                 self.checkpoints.commit(cp)
                 self._count(school, source, out)

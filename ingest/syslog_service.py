@@ -24,6 +24,7 @@ from ingest.spool import SpoolWriter
 from ingest.spool_ingest import SpoolIngester, SpoolTotals
 from ingest.streamconfig import KafkaConfig, kafka_config, syslog_config
 from ingest.worker import open_alert_sink
+from parsers.registry import get_parser
 from vigil.settings import Settings
 from warehouse.layout import check_school
 
@@ -122,6 +123,8 @@ def run_syslog(
         raise IngestError("give at least one --listen udp://HOST:PORT (or tcp://, tls://), or [syslog] listen")
     tls = tls_context(cert or cfg.tls_cert, key or cfg.tls_key) if any(s.scheme == "tls" for s in specs) else None
     kcfg = kafka_config(settings)
+    if fmt and fmt != "auto":
+        get_parser(fmt)  # a misspelt --format fails now, in one line, not in the ingest thread later
     if metrics_port:
         serve_metrics(settings, metrics_port)
     wake = threading.Event()

@@ -166,7 +166,11 @@ class PoisonAwareParser:
                 pl.lit(meta.now.astimezone(UTC)).dt.cast_time_unit("us").alias("ts_ingested"),
                 pl.lit(meta.school).alias("school"),
                 pl.lit(self.name).alias("source"),
-                pl.col("origin"),
+                (
+                    pl.col("origin")
+                    if "origin" in bad.columns
+                    else pl.lit(f"{meta.origin_prefix}:") + pl.col("line_no").cast(pl.String)
+                ).alias("origin"),
                 pl.col("poison").alias("reason"),
                 pl.col("raw"),
             )

@@ -70,3 +70,27 @@ def test_uncommitted_batch_is_replayed_not_doubled(tmp_path: Path, crash_after: 
     second.run_once()  # ... and, fully committed, is deleted
     assert list(root.glob("*/*/*.log")) == []
     assert _counts(settings) == (5000, 5000)
+
+
+def test_unrecognised_format_waits_then_rejects(tmp_path: Path) -> None:
+    """A sender nobody can parse: a few lines wait for detection; a closed segment becomes rejects."""
+    settings = Settings(data_dir=tmp_path / "var")
+    root = tmp_path / "var" / "spool" / "syslog"
+    spool = SpoolWriter(root)
+    garbage = "".join(f"<13>Nov 24 06:00:00 box app: nothing any parser knows {i}\n" for i in range(20)).encode()
+    spool.append("default", "box", garbage, 20)
+    spool.flush()
+    ing = SpoolIngester(settings, root, durable_size=spool.durable_size, detect=False)
+    assert ing.run_once() == 0  # open segment, too few lines to give up on detection
+    assert not (settings.warehouse_dir / "rejects").exists()
+    spool.close()
+    assert ing.run_once() == 20
+    reasons = (
+        duckdb.connect()
+        .execute(
+            f"SELECT reason, count(*) FROM read_parquet('{settings.warehouse_dir}/rejects/**/*.parquet') GROUP BY 1"
+        )
+        .fetchall()
+    )
+    assert reasons == [("format_not_recognised", 20)]
+    assert list(root.glob("*/*/*.log")) == []

@@ -99,6 +99,7 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
         (["syslog"], "give at least one --listen"),
         (["syslog", "--listen", "udp://nohostport"], "expected udp://HOST:PORT"),
         (["syslog", "--listen", "tls://127.0.0.1:0"], "tls:// needs --cert and --key"),
+        (["syslog", "--listen", "udp://127.0.0.1:0", "--format", "nope"], "unknown format"),
     ):
         out = subprocess.run([*VIGIL, *args], env=env, capture_output=True, text=True, timeout=60)
         assert out.returncode == 2, out.stderr
