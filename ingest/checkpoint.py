@@ -49,9 +49,7 @@ class CheckpointStore:
             data = json.loads(p.read_text())
             return FileCheckpoint(**data)
         except (ValueError, TypeError) as exc:
-            raise IngestError(
-                f"checkpoint {p} is corrupt ({exc}); move it aside to re-ingest that file"
-            ) from exc
+            raise IngestError(f"checkpoint {p} is corrupt ({exc}); move it aside to re-ingest that file") from exc
 
     def commit(self, cp: FileCheckpoint) -> None:
         """Durably record a checkpoint."""

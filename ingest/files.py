@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -85,6 +86,10 @@ def _graceful_stop() -> Iterator[None]:
         del signum, frame
         _Stop.requested = True
 
+    if threading.current_thread() is not threading.main_thread():
+        # Signal handlers can only be installed by the main thread (an API or scheduled call runs elsewhere).
+        yield
+        return
     old_term = signal.signal(signal.SIGTERM, handler)
     old_int = signal.signal(signal.SIGINT, handler)
     try:
@@ -132,6 +137,7 @@ class FileIngester:
             origin_prefix=f"file:{src.path}",
             observer=src.observer,
             now=datetime.now(UTC),
+            options=src.options,
         )
 
     def ingest_file(
@@ -213,9 +219,7 @@ def ingest_paths(
     started = time.perf_counter()
     if fmt and fmt != "auto":
         get_parser(fmt)  # an unknown --format is a usage error before any file is touched
-    ingester = FileIngester(
-        settings, alert_sink=alert_sink, detect=detect, reingest=reingest, batch_bytes=batch_bytes
-    )
+    ingester = FileIngester(settings, alert_sink=alert_sink, detect=detect, reingest=reingest, batch_bytes=batch_bytes)
     summary = IngestSummary()
     per_file: dict[str, FileSummary] = {}
     with _graceful_stop():
@@ -234,9 +238,7 @@ def ingest_paths(
                         src = resolve(path, settings, fmt, school)
                     except UnknownFormatError as exc:
                         if key not in per_file:
-                            per_file[key] = FileSummary(
-                                path=key, format="?", school=school or "?", error=str(exc)
-                            )
+                            per_file[key] = FileSummary(path=key, format="?", school=school or "?", error=str(exc))
                             log.warning("skipped file", extra={"path": key, "error": str(exc)})
                         continue
                     if fs is None:

@@ -15,11 +15,11 @@ import polars as pl
 import pyarrow as pa
 
 from detectors.base import Alert, DetectContext
-from detectors.registry import run_detectors
 from detectors.circumvention_config import load_config
 from detectors.lists import categorise, lists_for
+from detectors.registry import run_detectors
 from ingest.context import IngestContext
-from parsers.base import ParseResult, Parser, SourceMeta
+from parsers.base import Parser, ParseResult, SourceMeta
 from parsers.pipeline import parse_batch
 from vigil.settings import Settings
 from warehouse.writer import WarehouseWriter

@@ -61,7 +61,10 @@ def main() -> None:
     # owner-only, whatever the caller's umask.
     os.umask(0o077)
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns (not raises) the code of a `typer.Exit(n)` in a command.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except VigilError as exc:
         print(f"vigil: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import fnmatch
 import glob
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ingest.reader import sample_lines
 from parsers.base import Parser
@@ -52,14 +53,13 @@ class ResolvedSource:
     tz: str
     observer: str | None
     name: str
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 def source_config_for(path: Path, settings: Settings) -> SourceConfig | None:
     """The first configured source whose `path` glob matches this file."""
     for src in settings.sources:
-        if src.path and (
-            fnmatch.fnmatch(str(path), src.path) or fnmatch.fnmatch(str(path.resolve()), src.path)
-        ):
+        if src.path and (fnmatch.fnmatch(str(path), src.path) or fnmatch.fnmatch(str(path.resolve()), src.path)):
             return src
     return None
 
@@ -81,4 +81,5 @@ def resolve(path: Path, settings: Settings, fmt: str | None, school: str | None)
         tz=tz,
         observer=cfg.observer if cfg else None,
         name=cfg.name if cfg else str(path),
+        options=dict(cfg.options) if cfg else {},
     )

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from parsers.schema import EVENT_SCHEMA
 
 SQUID = "1795453506.351      0 10.10.0.11 TCP_MISS/200 389 GET http://neutral.test/a?q=1 alice FIRSTUP_PARENT/127.0.0.1 text/html"
@@ -106,3 +108,21 @@ def test_every_command_has_help(tmp_path: Path) -> None:
     ):
         r = vigil(cmd, "--help", cwd=tmp_path)
         assert r.returncode == 0 and b"Usage" in r.stdout, (cmd, r.stderr)
+
+
+def test_a_commands_exit_code_is_the_process_exit_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+
+    import vigil.cli as cli
+
+    probe = typer.Typer()
+
+    @probe.command()
+    def fail() -> None:
+        raise typer.Exit(3)
+
+    monkeypatch.setattr(cli, "app", probe)
+    monkeypatch.setattr(sys, "argv", ["vigil"])
+    with pytest.raises(SystemExit) as exc:
+        cli.main()
+    assert exc.value.code == 3
