@@ -27,7 +27,7 @@ from detectors.normalise import display_view, url_decode
 from detectors.phrases import Library, PhraseHit, compile_library
 from detectors.riskmodel import load_model
 from detectors.searchterms import extract_frame
-from detectors.unwrap import unwrap_expr, wrapper_kind
+from detectors.unwrap import HINT_LITERALS, unwrap_expr, wrapper_kind
 from parsers.urls import split_url
 
 # Converted for every row (the cheap path); LATE columns only for hit and context rows (`with_late`).
@@ -60,7 +60,7 @@ class Hit:
     source: str
 
 
-def prepare(events: pa.Table) -> pl.DataFrame:
+def prepare(events: pa.Table, lib: Library | None = None) -> pl.DataFrame:
     """The columns the detector needs, with unwrapped URLs and inner search terms coalesced in."""
     present = [c for c in COLUMNS if c in events.schema.names]
     df = pl.from_arrow(events.select(present))
@@ -68,10 +68,14 @@ def prepare(events: pa.Table) -> pl.DataFrame:
     for c in COLUMNS:
         if c not in df.columns:
             df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c))
+    # One Aho-Corasick pass over the URLs marks rows that may be wrapped or carry a phrase (`_url_maybe`);
+    # both finer checks then run on those few rows only.
+    literals = sorted({*HINT_LITERALS, *(lib.url_prefilter if lib is not None else ())})
     df = df.with_row_index("_row").with_columns(
-        unwrap_expr(pl.col("url")).alias("inner_url"),
+        pl.col("url").str.contains_any(literals, ascii_case_insensitive=True).fill_null(False).alias("_url_maybe"),
         pl.coalesce(pl.col("user"), pl.col("client_ip"), pl.lit("unknown")).alias("subject"),
     )
+    df = df.with_columns(unwrap_expr(pl.when(pl.col("_url_maybe")).then(pl.col("url"))).alias("inner_url"))
     wrapped = df.filter(pl.col("inner_url").is_not_null())
     inner_terms = pl.repeat(None, df.height, dtype=pl.String, eager=True).alias("inner_terms")
     if wrapped.height:
@@ -113,19 +117,21 @@ def collapse_prefixes(df: pl.DataFrame, seconds: int) -> pl.DataFrame:
 
 def candidates(df: pl.DataFrame, lib: Library) -> pl.DataFrame:
     """Rows worth a detailed look, with the text to analyse and where it came from."""
-    help_host = pl.col("host").is_in(list(lib.help_hosts)) | pl.col("registered_domain").is_in(list(lib.help_hosts))
     is_search = pl.col("terms").is_not_null() & ~pl.col("_prefix")
     search_hit = is_search & (
         pl.col("terms").str.contains_any(lib.prefilter, ascii_case_insensitive=True)
         | pl.col("terms").str.contains(EVASION_HINT)
     )
+    maybe = pl.col("_url_maybe") if "_url_maybe" in df.columns else pl.lit(True)
+    few = df.filter(search_hit.fill_null(False) | (pl.col("terms").is_null() & maybe))
+    help_host = pl.col("host").is_in(list(lib.help_hosts)) | pl.col("registered_domain").is_in(list(lib.help_hosts))
     page = pl.coalesce(pl.col("inner_url"), pl.col("url"))
     url_hit = (
         pl.col("terms").is_null()
         & ~help_host.fill_null(False)
         & page.str.contains_any(lib.url_prefilter, ascii_case_insensitive=True).fill_null(False)
     )
-    return df.filter(search_hit.fill_null(False) | url_hit).with_columns(
+    return few.filter(pl.col("terms").is_not_null() | url_hit).with_columns(
         pl.when(pl.col("terms").is_not_null()).then(pl.col("terms")).otherwise(page).alias("_text"),
         pl.col("terms").is_null().alias("_from_url"),
         help_host.fill_null(False).alias("_help_host"),
@@ -213,7 +219,7 @@ class KeywordDetector:
             return []
         cfg = detection_config(ctx)
         lib = compile_library(cfg)
-        df = collapse_prefixes(prepare(events), cfg.autocomplete_seconds)
+        df = collapse_prefixes(prepare(events, lib), cfg.autocomplete_seconds)
         hits = find_hits(candidates(df, lib), lib, cfg)
         if not hits:
             return []

@@ -13,7 +13,16 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import polars as pl
 
-__all__ = ["WRAPPED_HINT", "translate_goog_host", "unwrap_expr", "unwrap_url", "uv_decode", "uv_encode", "wrapper_kind"]
+__all__ = [
+    "HINT_LITERALS",
+    "WRAPPED_HINT",
+    "translate_goog_host",
+    "unwrap_expr",
+    "unwrap_url",
+    "uv_decode",
+    "uv_encode",
+    "wrapper_kind",
+]
 
 # Cheap pre-filter for the vectorised path: a row is decoded only when this matches.
 WRAPPED_HINT = (
@@ -119,7 +128,7 @@ def _unwrap_series(urls: pl.Series) -> pl.Series:
 
 
 # Literal hints for a one-pass case-insensitive Aho-Corasick pre-filter; WRAPPED_HINT confirms.
-_HINT_LITERALS = [
+HINT_LITERALS = [
     ".translate.goog",
     "translate.google.",
     "webcache.googleusercontent.com",
@@ -131,6 +140,6 @@ _HINT_LITERALS = [
 
 def unwrap_expr(url: pl.Expr) -> pl.Expr:
     """The unwrapped target URL for wrapped rows, null elsewhere (vectorised pre-filter)."""
-    hint = url.str.contains_any(_HINT_LITERALS, ascii_case_insensitive=True)
+    hint = url.str.contains_any(HINT_LITERALS, ascii_case_insensitive=True)
     hinted = pl.when(hint).then(url).otherwise(None)
     return hinted.map_batches(_unwrap_series, return_dtype=pl.String)
