@@ -7,6 +7,7 @@ from vigil.commands import (
     detect,
     dpia,
     filtertest,
+    governance,
     ingest,
     lists,
     model,
@@ -38,4 +39,5 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     warehouse,
     notify,
     report,
+    governance,
 )
