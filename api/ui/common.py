@@ -16,6 +16,8 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/filtertests", "Filter tests", "filtertests.view"),
     ("/reports", "Reports", "reports.aggregate"),
     ("/audit", "Audit log", "audit.view"),
+    ("/holds", "Legal holds", "retention.manage"),
+    ("/retention", "Retention", "retention.manage"),
     ("/admin/users", "Users", "users.manage"),
     ("/governance", "Governance", "governance.view"),
     ("/governance/mine", "My requests", "governance.submit"),
