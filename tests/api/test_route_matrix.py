@@ -61,6 +61,15 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/alerts/{alert_id}/export.pdf"): "alerts.export",
     ("GET", "/api/alerts/{alert_id}/export.csv"): "alerts.export",
     ("GET", "/api/pupils/{user}/sar"): "retention.manage",
+    ("GET", "/api/holds"): "retention.manage",
+    ("POST", "/api/holds"): "retention.manage",
+    ("POST", "/api/holds/{hold_id}/review"): "retention.manage",
+    ("POST", "/api/holds/{hold_id}/release"): "retention.manage",
+    ("GET", "/api/holds/{hold_id}/evidence"): "retention.manage",
+    ("GET", "/api/holds/{hold_id}/evidence/verify"): "retention.manage",
+    ("GET", "/api/holds/{hold_id}/evidence/download"): "events.view_raw",
+    ("GET", "/api/retention/plan"): "retention.manage",
+    ("GET", "/api/retention/runs"): "audit.view",
     ("GET", "/api/sources"): "sources.view",
     ("GET", "/api/audit"): "audit.view",
     ("GET", "/api/admin/users"): "users.manage",
@@ -82,6 +91,12 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/network"): "sources.view",
     ("GET", "/reports"): "reports.aggregate",
     ("GET", "/audit"): "audit.view",
+    ("GET", "/holds"): "retention.manage",
+    ("POST", "/holds"): "retention.manage",
+    ("GET", "/holds/{hold_id}"): "retention.manage",
+    ("POST", "/holds/{hold_id}/review"): "retention.manage",
+    ("POST", "/holds/{hold_id}/release"): "retention.manage",
+    ("GET", "/retention"): "retention.manage",
     ("GET", "/admin/users"): "users.manage",
     ("POST", "/admin/users"): "users.manage",
     ("POST", "/admin/users/{name}/disable"): "users.manage",
@@ -145,8 +160,13 @@ def _call(client: TestClient, world: World, role: str, school: str, method: str,
 
         create_user(world.store, target, "dsl", [school], "password123")
         url = url.replace("{name}", target)
+    if "{hold_id}" in url:  # a fresh hold per cell, so release and review always find it active
+        from retention.holds import place_hold
+
+        held = place_hold(world.store, school=school, actor="matrix", reason="matrix", user=f"p-{uuid.uuid4().hex[:6]}")
+        url = url.replace("{hold_id}", str(held["id"]))
     perm = ROUTES[(method, path)]
-    by_object = "{alert_id}" in path or "{name}" in path
+    by_object = "{alert_id}" in path or "{name}" in path or "{hold_id}" in path
     admin_write = method == "POST" and path.startswith(("/api/admin", "/admin"))
     if perm not in UNSCOPED and not by_object and not admin_write:
         params["school"] = school
@@ -158,6 +178,12 @@ def _call(client: TestClient, world: World, role: str, school: str, method: str,
         body = form = {"outcome": "no_further_action", "note": "matrix test close"}
     elif path.endswith("/notes") and method == "POST":
         body, form = {"body": "matrix note"}, {"body": "matrix note"}
+    elif path in ("/api/holds", "/holds") and method == "POST":
+        body = form = {"user": f"p-{uuid.uuid4().hex[:6]}", "reason": "matrix test hold"}
+    elif path.endswith("/review") and "/holds/" in path:
+        body = form = {"note": "matrix review: still needed"}
+    elif path.endswith("/release") and "/holds/" in path:
+        body = form = {"reason": "matrix release"}
     elif path.endswith("/legal-hold"):
         body = {"hold": True, "why": "matrix test"}
     elif path == "/api/admin/users":
