@@ -19,17 +19,39 @@ CTX = DetectContext(options={"detection": {}})
 
 def blocked_events(rows: list[dict[str, Any]]) -> pa.Table:
     base = dict.fromkeys(EVENT_SCHEMA.names)
-    recs = [{**base, "school": "s1", "source": "test", "action": "blocked", "user": "pupil2", "client_ip": "10.0.0.9",
-             "origin": f"file:b.log:{i + 1}", "ts": T0 + timedelta(minutes=i), **r} for i, r in enumerate(rows)]
+    recs = [
+        {
+            **base,
+            "school": "s1",
+            "source": "test",
+            "action": "blocked",
+            "user": "pupil2",
+            "client_ip": "10.0.0.9",
+            "origin": f"file:b.log:{i + 1}",
+            "ts": T0 + timedelta(minutes=i),
+            **r,
+        }
+        for i, r in enumerate(rows)
+    ]
     return enrich(pa.Table.from_pylist(recs, schema=EVENT_SCHEMA))
 
 
 @pytest.mark.parametrize(
     ("text", "category"),
-    [("Pornography", "pornography"), ("Adult Content;Nudity", "pornography"), ("Gambling", "gambling"),
-     ("Online Betting", "gambling"), ("Drugs/Alcohol", "drugs"), ("Self Harm", "suicide_self_harm"),
-     ("Violent Extremism", "extremism"), ("IWF CAIC", "illegal_content"), ("Weapons", "weapons_violence"),
-     ("Hate Speech", "discrimination"), ("Sports", None), ("Proxy Anonymizer", None)],
+    [
+        ("Pornography", "pornography"),
+        ("Adult Content;Nudity", "pornography"),
+        ("Gambling", "gambling"),
+        ("Online Betting", "gambling"),
+        ("Drugs/Alcohol", "drugs"),
+        ("Self Harm", "suicide_self_harm"),
+        ("Violent Extremism", "extremism"),
+        ("IWF CAIC", "illegal_content"),
+        ("Weapons", "weapons_violence"),
+        ("Hate Speech", "discrimination"),
+        ("Sports", None),
+        ("Proxy Anonymizer", None),
+    ],
 )
 def test_filter_category_words(text: str, category: str | None) -> None:
     assert map_category(text) == category
@@ -47,8 +69,9 @@ def test_repeated_attempts_alert_once_per_episode() -> None:
 def test_spread_out_or_few_attempts_do_not_alert() -> None:
     few = [{"url": "http://x.example/", "category": "Pornography"} for _ in range(4)]
     assert BlockedAttemptDetector().detect(blocked_events(few), CTX) == []
-    spread = [{"url": "http://x.example/", "category": "Pornography", "ts": T0 + timedelta(minutes=15 * i)}
-              for i in range(6)]
+    spread = [
+        {"url": "http://x.example/", "category": "Pornography", "ts": T0 + timedelta(minutes=15 * i)} for i in range(6)
+    ]
     assert BlockedAttemptDetector().detect(blocked_events(spread), CTX) == []
 
 

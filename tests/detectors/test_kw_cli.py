@@ -15,9 +15,14 @@ def _squid(dt: int, user: str, url: str, result: str = "TCP_MISS/200") -> str:
 
 
 def _vigil(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vigil.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "vigil.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        timeout=120,
+    )
 
 
 def test_detect_prints_json_alerts(tmp_path: Path) -> None:

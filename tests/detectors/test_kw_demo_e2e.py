@@ -13,14 +13,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _vigil(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vigil.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "vigil.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        timeout=600,
+    )
 
 
 def test_demo_week(tmp_path: Path) -> None:
     data = tmp_path / "var"
-    gen = _vigil("--data", str(data), "demo", "--generate-only", "--scale", "0.3", "--start", "2026-11-16",
-                 cwd=tmp_path)
+    gen = _vigil(
+        "--data", str(data), "demo", "--generate-only", "--scale", "0.3", "--start", "2026-11-16", cwd=tmp_path
+    )
     assert gen.returncode == 0, gen.stderr
     logs = data / "demo" / "logs"
     ledger = json.loads((logs / "ledger.json").read_text())

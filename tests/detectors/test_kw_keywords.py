@@ -26,8 +26,16 @@ def events(rows: list[dict[str, Any]]) -> pa.Table:
     base = dict.fromkeys(EVENT_SCHEMA.names)
     recs = []
     for i, r in enumerate(rows):
-        rec = {**base, "school": "s1", "source": "test", "action": "allowed", "client_ip": "10.0.0.5",
-               "origin": f"file:test.log:{i + 1}", "ts": T0 + timedelta(seconds=i), "user": "pupil1"}
+        rec = {
+            **base,
+            "school": "s1",
+            "source": "test",
+            "action": "allowed",
+            "client_ip": "10.0.0.5",
+            "origin": f"file:test.log:{i + 1}",
+            "ts": T0 + timedelta(seconds=i),
+            "user": "pupil1",
+        }
         rec.update(r)
         recs.append(rec)
     return enrich(pa.Table.from_pylist(recs, schema=EVENT_SCHEMA))
@@ -77,7 +85,9 @@ CONCERNING = [
 ]
 
 
-@pytest.mark.parametrize(("category", "lang", "query", "min_sev"), CONCERNING, ids=[f"{c}-{l}" for c, l, *_ in CONCERNING])
+@pytest.mark.parametrize(
+    ("category", "lang", "query", "min_sev"), CONCERNING, ids=[f"{c}-{g}" for c, g, *_ in CONCERNING]
+)
 def test_concerning_searches_alert(category: str, lang: str, query: str, min_sev: int) -> None:
     alerts = detect([{"url": google(query)}])
     assert [a.category for a in alerts] == [category], (lang, query)
@@ -89,9 +99,20 @@ def test_concerning_searches_alert(category: str, lang: str, query: str, min_sev
 
 
 EVASIONS = [
-    "su1c1de methods", "s u i c i d e methods", "k.i.l.l myself", "#KillMyself", "kiiiill myself",
-    "ѕuісіdе methods", "sui\u200bcide methods", "ｋｉｌｌ ｍｙｓｅｌｆ", "se1f harm", "selfharmmm", "howtokillmyself",
-    "kill%20myself", "$uicide methods", "unalive myself",
+    "su1c1de methods",
+    "s u i c i d e methods",
+    "k.i.l.l myself",
+    "#KillMyself",
+    "kiiiill myself",
+    "ѕuісіdе methods",
+    "sui\u200bcide methods",
+    "ｋｉｌｌ ｍｙｓｅｌｆ",
+    "se1f harm",
+    "selfharmmm",
+    "howtokillmyself",
+    "kill%20myself",
+    "$uicide methods",
+    "unalive myself",
 ]
 
 
@@ -103,11 +124,26 @@ def test_evasive_spellings_are_caught(query: str) -> None:
 
 
 LOOKALIKES = [
-    "kill a process in linux", "how to kill a process in windows task manager", "romeo and juliet suicide scene",
-    "shoot a basketball", "history of extremism lesson", "isis egyptian goddess", "scunthorpe united",
-    "rapeseed oil", "i want to cut my hair", "suicide squad cast", "to kill a mockingbird summary",
-    "cocktail sausages", "essex police", "of mice and men george kills lennie", "bomb calorimeter", "dying my hair",
-    "grooming a dog", "county lines awareness pshe", "holocaust history ks3", "knife crime statistics london",
+    "kill a process in linux",
+    "how to kill a process in windows task manager",
+    "romeo and juliet suicide scene",
+    "shoot a basketball",
+    "history of extremism lesson",
+    "isis egyptian goddess",
+    "scunthorpe united",
+    "rapeseed oil",
+    "i want to cut my hair",
+    "suicide squad cast",
+    "to kill a mockingbird summary",
+    "cocktail sausages",
+    "essex police",
+    "of mice and men george kills lennie",
+    "bomb calorimeter",
+    "dying my hair",
+    "grooming a dog",
+    "county lines awareness pshe",
+    "holocaust history ks3",
+    "knife crime statistics london",
 ]
 
 
@@ -139,8 +175,11 @@ def test_school_exclusions_from_config() -> None:
 
 def test_proxied_searches_are_unwrapped() -> None:
     rows = [
-        {"url": "https://proxy.vercel.app/service/" + uv_encode("https://www.google.com/search?q=how to make a pipe bomb"),
-         "user": "a"},
+        {
+            "url": "https://proxy.vercel.app/service/"
+            + uv_encode("https://www.google.com/search?q=how to make a pipe bomb"),
+            "user": "a",
+        },
         {"url": "https://www-google-com.translate.goog/search?q=join+isis&_x_tr_sl=auto", "user": "b"},
     ]
     alerts = {a.user: a for a in detect(rows)}
@@ -151,8 +190,10 @@ def test_proxied_searches_are_unwrapped() -> None:
 
 def test_autocomplete_prefixes_collapse_into_the_final_query() -> None:
     suggest = "https://www.google.com/complete/search?client=chrome&q="
-    rows = [{"url": suggest + quote_plus(p), "ts": T0 + timedelta(seconds=i)}
-            for i, p in enumerate(["how to k", "how to kill", "how to kill mys"])]
+    rows = [
+        {"url": suggest + quote_plus(p), "ts": T0 + timedelta(seconds=i)}
+        for i, p in enumerate(["how to k", "how to kill", "how to kill mys"])
+    ]
     rows.append({"url": google("how to kill myself"), "ts": T0 + timedelta(seconds=5)})
     (alert,) = detect(rows)
     assert alert.count == 1 and alert.evidence["search_terms"] == "how to kill myself"
@@ -178,8 +219,10 @@ def test_episode_folding_repetition_and_context() -> None:
 
 
 def test_cohort_of_pupils_in_one_room_lowers_severity() -> None:
-    rows = [{"url": google("self harm"), "user": f"p{i}", "client_ip": f"10.9.8.{i + 10}",
-             "ts": T0 + timedelta(minutes=i)} for i in range(6)]
+    rows = [
+        {"url": google("self harm"), "user": f"p{i}", "client_ip": f"10.9.8.{i + 10}", "ts": T0 + timedelta(minutes=i)}
+        for i in range(6)
+    ]
     rows.append({"url": google("self harm"), "user": "alone", "client_ip": "10.7.7.7"})
     alerts = {a.user: a for a in detect(rows)}
     assert alerts["alone"].severity >= 3 and alerts["alone"].evidence["cohort"] is None
@@ -190,8 +233,10 @@ def test_cohort_of_pupils_in_one_room_lowers_severity() -> None:
 
 def test_staff_and_unknown_subjects() -> None:
     ctx = DetectContext(options={"detection": {}}, staff_users=frozenset({"mr.smith"}))
-    rows = [{"url": google("how to kill myself"), "user": "mr.smith"},
-            {"url": google("how to kill myself"), "user": None, "client_ip": "10.1.1.1"}]
+    rows = [
+        {"url": google("how to kill myself"), "user": "mr.smith"},
+        {"url": google("how to kill myself"), "user": None, "client_ip": "10.1.1.1"},
+    ]
     kinds = {a.user: a.subject_kind for a in detect(rows, ctx)}
     assert kinds == {"mr.smith": "staff", None: "unknown"}
 
@@ -207,7 +252,14 @@ def test_same_batch_twice_gives_identical_alerts() -> None:
 
 
 def test_ordinary_traffic_raises_nothing() -> None:
-    rows = [{"url": u} for u in ("https://www.bbc.co.uk/bitesize", google("photosynthesis equation"),
-                                  "https://cdn.example/app.js?v=1488", "https://www.youtube.com/watch?v=x")]
+    rows = [
+        {"url": u}
+        for u in (
+            "https://www.bbc.co.uk/bitesize",
+            google("photosynthesis equation"),
+            "https://cdn.example/app.js?v=1488",
+            "https://www.youtube.com/watch?v=x",
+        )
+    ]
     rows.append({"url": None, "host": "example.org", "method": "CONNECT"})
     assert detect(rows) == []

@@ -23,7 +23,9 @@ def test_dataset_is_large_multilingual_and_reproducible() -> None:
     assert {r.language for r in rows} >= {"en", "cy", "pl", "ur", "pa", "ar", "es", "fr", "pt", "ro"}
     assert sum(r.benign for r in rows) >= 500
     regenerated = [(r.text, r.split) for r in generate()]
-    assert regenerated == [(r.text, r.split) for r in rows], "queries.csv is stale: run python -m detectors.trainingdata"
+    assert regenerated == [(r.text, r.split) for r in rows], (
+        "queries.csv is stale: run python -m detectors.trainingdata"
+    )
 
 
 def test_held_out_split_is_never_trained_on() -> None:

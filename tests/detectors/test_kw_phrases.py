@@ -51,8 +51,16 @@ def test_run_together_forms_match_only_long_phrases() -> None:
 def test_excludes_and_requires() -> None:
     assert _ids("isis egyptian goddess") == set()
     assert "extremism:en:isis" in _ids("isis flag")
-    cfg = DetectionConfig(phrases=({"phrase": "behind the sports hall", "category": "bullying", "severity": 3,
-                                    "requires_any": ["fight", "meet"]},))  # type: ignore[arg-type]
+    cfg = DetectionConfig(
+        phrases=(
+            {
+                "phrase": "behind the sports hall",
+                "category": "bullying",
+                "severity": 3,
+                "requires_any": ["fight", "meet"],
+            },
+        )
+    )  # type: ignore[arg-type]
     assert _ids("behind the sports hall", cfg) == set()
     assert "bullying:en:behind the sports hall" in _ids("fight behind the sports hall", cfg)
 

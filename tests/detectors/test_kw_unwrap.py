@@ -16,7 +16,11 @@ def test_uv_codec_matches_the_published_signature() -> None:
 
 @pytest.mark.parametrize(
     ("label", "host"),
-    [("www-example-com", "www.example.com"), ("my--site-co-uk", "my-site.co.uk"), ("en-m-wikipedia-org", "en.m.wikipedia.org")],
+    [
+        ("www-example-com", "www.example.com"),
+        ("my--site-co-uk", "my-site.co.uk"),
+        ("en-m-wikipedia-org", "en.m.wikipedia.org"),
+    ],
 )
 def test_translate_goog_hostnames(label: str, host: str) -> None:
     assert translate_goog_host(label) == host
@@ -25,17 +29,36 @@ def test_translate_goog_hostnames(label: str, host: str) -> None:
 @pytest.mark.parametrize(
     ("url", "inner", "kind"),
     [
-        ("https://www-reddit-com.translate.goog/r/x/?_x_tr_sl=auto&_x_tr_tl=en&a=1", "https://www.reddit.com/r/x/?a=1",
-         "translate_goog"),
-        ("https://translate.google.com/translate?sl=auto&tl=en&u=https://www.google.com/search%3Fq%3Dkill%2Bmyself",
-         "https://www.google.com/search?q=kill+myself", "google_translate"),
-        ("https://glype.example/browse.php?u=https%3A%2F%2Fwww.bing.com%2Fsearch%3Fq%3Dx&b=4",
-         "https://www.bing.com/search?q=x", "webproxy_param"),
-        ("https://unblock.example/go?url=www.tiktok.com/search?q=y", "https://www.tiktok.com/search?q=y", "webproxy_param"),
-        ("https://sub.vercel.app/service/" + uv_encode("https://duckduckgo.com/?q=z"), "https://duckduckgo.com/?q=z",
-         "webproxy_uv"),
-        ("https://webcache.googleusercontent.com/search?q=cache:AbC1:example.com/page+words", "https://example.com/page",
-         "google_cache"),
+        (
+            "https://www-reddit-com.translate.goog/r/x/?_x_tr_sl=auto&_x_tr_tl=en&a=1",
+            "https://www.reddit.com/r/x/?a=1",
+            "translate_goog",
+        ),
+        (
+            "https://translate.google.com/translate?sl=auto&tl=en&u=https://www.google.com/search%3Fq%3Dkill%2Bmyself",
+            "https://www.google.com/search?q=kill+myself",
+            "google_translate",
+        ),
+        (
+            "https://glype.example/browse.php?u=https%3A%2F%2Fwww.bing.com%2Fsearch%3Fq%3Dx&b=4",
+            "https://www.bing.com/search?q=x",
+            "webproxy_param",
+        ),
+        (
+            "https://unblock.example/go?url=www.tiktok.com/search?q=y",
+            "https://www.tiktok.com/search?q=y",
+            "webproxy_param",
+        ),
+        (
+            "https://sub.vercel.app/service/" + uv_encode("https://duckduckgo.com/?q=z"),
+            "https://duckduckgo.com/?q=z",
+            "webproxy_uv",
+        ),
+        (
+            "https://webcache.googleusercontent.com/search?q=cache:AbC1:example.com/page+words",
+            "https://example.com/page",
+            "google_cache",
+        ),
     ],
 )
 def test_wrappers(url: str, inner: str, kind: str) -> None:
