@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
         for path in paths:
             if fixed is None:
                 if str(path) == "-":
-                    raise typer.BadParameter("--format is required when reading stdin", param_hint="--format")
+                    raise InputError("detect: --format is required when reading stdin")
                 parser = autodetect(sample_lines(path), what=str(path))
             else:
                 parser = fixed
