@@ -105,16 +105,30 @@ def submit(
     now = t.now()
     request_id = _new_id(now)
     row: dict[str, Any] = {
-        "id": request_id, "school": school, "kind": kind, "url": clean_url, "host": host,
-        "category": category, "group_name": group_name, "reason": _text(reason, "the reason"),
-        "requested_by": actor, "requested_at": now, "status": "pending", "followup_status": "none",
+        "id": request_id,
+        "school": school,
+        "kind": kind,
+        "url": clean_url,
+        "host": host,
+        "category": category,
+        "group_name": group_name,
+        "reason": _text(reason, "the reason"),
+        "requested_by": actor,
+        "requested_at": now,
+        "status": "pending",
+        "followup_status": "none",
     }
     with store.engine.begin() as conn:
         store.ensure_school(school, conn=conn)
         conn.execute(sa.insert(R).values(**row))
         audit.append(
-            conn, actor=actor, action="governance.request", object_type="gov_request", object_id=request_id,
-            school=school, detail={"kind": kind, "host": host, "category": category, "group": group_name},
+            conn,
+            actor=actor,
+            action="governance.request",
+            object_type="gov_request",
+            object_id=request_id,
+            school=school,
+            detail={"kind": kind, "host": host, "category": category, "group": group_name},
         )
     return get(store, request_id) or row
 
@@ -175,12 +189,17 @@ def set_delegations(store: CaseStore, school: str, categories: Collection[str], 
         now = t.now()
         if wanted:
             conn.execute(
-                sa.insert(D), [{"school": school, "category": c, "granted_by": actor, "granted_at": now}
-                               for c in sorted(wanted)]
+                sa.insert(D),
+                [{"school": school, "category": c, "granted_by": actor, "granted_at": now} for c in sorted(wanted)],
             )
         audit.append(
-            conn, actor=actor, action="governance.delegate", object_type="gov_delegation", object_id=school,
-            school=school, detail={"before": sorted(before), "after": sorted(wanted)},
+            conn,
+            actor=actor,
+            action="governance.delegate",
+            object_type="gov_delegation",
+            object_id=school,
+            school=school,
+            detail={"before": sorted(before), "after": sorted(wanted)},
         )
     return wanted
 
@@ -208,8 +227,6 @@ def decide(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Approve or decline a pending request; approving records the filter change and schedules a follow-up."""
-    why = _text(reason, "the reason for the decision")
-    change = _text(filter_change, "the filter change made (what was changed, where)") if approve else None
     moment = now or t.now()
     with store.engine.begin() as conn:
         q = sa.select(R).where(R.c.id == request_id)
@@ -225,9 +242,15 @@ def decide(
             raise GovernanceForbidden("not permitted: this category is decided by the DSL")
         if row["status"] != "pending":
             raise GovernanceState(f"request {request_id} was already {row['status']}")
+        why = _text(reason, "the reason for the decision")
+        change = _text(filter_change, "the filter change made (what was changed, where)") if approve else None
         values: dict[str, Any] = {
-            "status": "approved" if approve else "declined", "decided_by": actor, "decided_role": role,
-            "decided_at": moment, "decision_reason": why, "filter_change": change,
+            "status": "approved" if approve else "declined",
+            "decided_by": actor,
+            "decided_role": role,
+            "decided_at": moment,
+            "decision_reason": why,
+            "filter_change": change,
             "review_by": review_by.isoformat() if review_by else None,
         }
         if approve:
@@ -236,24 +259,48 @@ def decide(
                 values["followup_due"] = moment + timedelta(minutes=config.followup_delay_minutes)
             else:
                 values["followup_status"] = "unconfigured"
-                values["followup_detail"] = (
-                    "no follow-up plan in [governance]: check the change by hand and record it"
-                )
+                values["followup_detail"] = "no follow-up plan in [governance]: check the change by hand and record it"
         conn.execute(sa.update(R).where(R.c.id == request_id).values(**values))
         audit.append(
-            conn, actor=actor, action="governance.decide", object_type="gov_request", object_id=request_id,
+            conn,
+            actor=actor,
+            action="governance.decide",
+            object_type="gov_request",
+            object_id=request_id,
             school=row["school"],
-            detail={"decision": values["status"], "role": role, "filter_change": change,
-                    "followup": values.get("followup_status", "none")},
+            detail={
+                "decision": values["status"],
+                "role": role,
+                "filter_change": change,
+                "followup": values.get("followup_status", "none"),
+            },
             why=why,
         )
     return {**row, **values}
 
 
 EXPORT_COLUMNS = (
-    "id", "school", "kind", "url", "host", "category", "group_name", "reason", "requested_by", "requested_at",
-    "status", "decided_by", "decided_role", "decided_at", "decision_reason", "filter_change", "review_by",
-    "followup_status", "followup_at", "followup_run_id", "followup_detail",
+    "id",
+    "school",
+    "kind",
+    "url",
+    "host",
+    "category",
+    "group_name",
+    "reason",
+    "requested_by",
+    "requested_at",
+    "status",
+    "decided_by",
+    "decided_role",
+    "decided_at",
+    "decision_reason",
+    "filter_change",
+    "review_by",
+    "followup_status",
+    "followup_at",
+    "followup_run_id",
+    "followup_detail",
 )
 NAMED_COLUMNS = ("requested_by", "decided_by")
 
