@@ -17,6 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -114,6 +115,7 @@ class KafkaIngestWorker:
         self.shards: dict[TopicPartition, SourceShard] = {}
         self.summary = KafkaSummary()
         self.committed: dict[TopicPartition, int] = {}
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-kafka-write")
         self.on_batch = on_batch
         self.intents = settings.data_dir / "state" / "kafka" / topic
         self.consumer = KafkaConsumer(
@@ -196,15 +198,40 @@ class KafkaIngestWorker:
         self._update_lag()
 
     def flush(self, tps: list[TopicPartition]) -> None:
-        """Process each partition's buffer as one batch, then commit their end offsets synchronously."""
+        """Process each partition's buffer as one batch, then commit their end offsets synchronously.
+
+        Parsing partition N+1 overlaps writing partition N (a one-thread writer; Parquet and zstd release
+        the GIL). Offsets are committed only after every write of this flush is durable, and each
+        partition still has at most one written-but-uncommitted batch.
+        """
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for tp in tps:
-            buf = self.buffers.get(tp)
-            if buf is None or not buf.records:
-                continue
-            self._process_partition(tp, buf.records)
-            offsets[tp] = OffsetAndMetadata(buf.records[-1].offset + 1, "", -1)
-            self.buffers[tp] = _Buffer()
+        pending: list[tuple[TopicPartition, SenderSource, datetime, Future[BatchOutcome]]] = []
+        try:
+            for tp in tps:
+                buf = self.buffers.get(tp)
+                if buf is None or not buf.records:
+                    continue
+                pending += self._submit_partition(tp, buf.records)
+                offsets[tp] = OffsetAndMetadata(buf.records[-1].offset + 1, "", -1)
+                self.buffers[tp] = _Buffer()
+        finally:
+            wait([f for *_, f in pending])
+        for tp, src, seen, future in pending:
+            out = future.result()  # a failed write raises here: nothing is committed, the batch replays
+            self.summary.add(out)
+            record_batch("kafka", src.name, out)
+            shard = self.shards.get(tp)
+            if shard is not None:
+                shard.add(
+                    src.name,
+                    school=src.school,
+                    kind="kafka",
+                    lines=out.lines,
+                    events=out.events,
+                    rejects=out.rejects,
+                    alerts=out.alerts,
+                    seen=seen,
+                )
         if offsets:
             self._commit(offsets)
 
@@ -256,7 +283,10 @@ class KafkaIngestWorker:
                 self.parsers[key] = None
         return self.parsers[key]
 
-    def _process_partition(self, tp: TopicPartition, records: list[Any]) -> None:
+    def _submit_partition(
+        self, tp: TopicPartition, records: list[Any]
+    ) -> list[tuple[TopicPartition, SenderSource, datetime, Future[BatchOutcome]]]:
+        """Prepare one partition batch (per sender group) and queue its writes."""
         frame = records_frame(tp.topic, tp.partition, records, max_message_bytes=self.cfg.max_message_bytes)
         base = f"k{tp.topic}-{tp.partition}-{records[0].offset}"
         groups: dict[tuple[str, str, str], tuple[SenderSource, Parser | None, list[pl.DataFrame]]] = {}
@@ -268,7 +298,7 @@ class KafkaIngestWorker:
         ids = [base] if len(groups) == 1 else [f"{base}-{s}.{p}.{safe_name(n)}" for s, p, n in groups]
         self._clear_stale(tp, records[0].offset, ids)
         now = datetime.now(UTC)
-        shard = self.shards.get(tp)
+        out: list[tuple[TopicPartition, SenderSource, datetime, Future[BatchOutcome]]] = []
         for batch_id, (src, parser, parts) in zip(ids, groups.values(), strict=True):
             raw = pl.concat(parts) if len(parts) > 1 else parts[0]
             meta = SourceMeta(
@@ -281,21 +311,10 @@ class KafkaIngestWorker:
             clean = parser is not None and raw["poison"].null_count() == raw.height
             # Clean batches (the norm) go to the parser itself, keeping the pipeline's fast path.
             use: Parser = parser if clean and parser is not None else PoisonAwareParser(parser)
-            out = self.pipeline.process(raw.drop("poison", "sender") if clean else raw, use, meta, batch_id)
-            self.summary.add(out)
-            record_batch("kafka", src.name, out)
-            if shard is not None:
-                shard.add(
-                    src.name,
-                    school=src.school,
-                    kind="kafka",
-                    lines=out.lines,
-                    events=out.events,
-                    rejects=out.rejects,
-                    alerts=out.alerts,
-                    seen=now,
-                )
+            prepared = self.pipeline.prepare(raw.drop("poison", "sender") if clean else raw, use, meta)
+            out.append((tp, src, now, self._writer.submit(self.pipeline.commit, prepared, batch_id)))
         self.summary.batches += 1
+        return out
 
     def _clear_stale(self, tp: TopicPartition, first: int, ids: list[str]) -> None:
         """Empty sub-batches that an earlier uncommitted attempt at this first offset wrote and this won't."""
@@ -333,6 +352,7 @@ class KafkaIngestWorker:
 
     def close(self) -> None:
         """Leave the group without committing anything beyond what was committed after durable writes."""
+        self._writer.shutdown(wait=True)
         try:
             self.consumer.close(autocommit=False)
         except Exception:  # closing is best effort: the group's session timeout covers a failed close
