@@ -40,6 +40,7 @@ class PolicyClass(BaseModel):
     data_class: str
     what: str
     rule: str
+    kept: str
 
 
 class PlanItemOut(BaseModel):
@@ -91,7 +92,11 @@ class RunOut(BaseModel):
 def policy_for(settings: Settings, school: str) -> list[dict[str, str]]:
     """Every data class with the school's effective period in words."""
     policy = load_config(settings.section("retention")).for_school(school)
-    return [{"data_class": c, "what": what, "rule": policy.describe(c)} for c, what in DATA_CLASSES.items()]
+    out = []
+    for c, what in DATA_CLASSES.items():
+        rule = policy.describe(c)
+        out.append({"data_class": c, "what": what.replace("`", ""), "rule": rule, "kept": rule.split(": ", 1)[-1]})
+    return out
 
 
 def plan_for(settings: Settings, store: CaseStore, school: str) -> dict[str, Any]:

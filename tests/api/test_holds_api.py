@@ -286,4 +286,4 @@ def test_pages_place_review_and_release_through_forms(client: TestClient, world:
     out = client.post(f"/holds/{hold['id']}/release", data={"reason": "no longer needed"}, headers=dsl)
     assert out.status_code == 200 and "hold released" in out.text
     retention = client.get("/retention", headers=dsl)
-    assert retention.status_code == 200 and "events: 90 days (default)" in retention.text
+    assert retention.status_code == 200 and "90 days (default)" in retention.text
