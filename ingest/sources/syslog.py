@@ -245,9 +245,9 @@ async def serve(
             while waited < cfg.batch_seconds and router.sink.pending_lines() < cfg.batch_lines and not stop.is_set():
                 await asyncio.sleep(0.05)
                 waited += 0.05
-            if router.sink.pending_lines() or router._rejects:
-                await loop.run_in_executor(None, router.flush)
-                on_flush()
+            # Flush even when idle: that is also when quiet spool segments rotate by age and get deleted.
+            await loop.run_in_executor(None, router.flush)
+            on_flush()
     finally:
         for c in closers:
             c.close()

@@ -94,3 +94,21 @@ def test_unrecognised_format_waits_then_rejects(tmp_path: Path) -> None:
     )
     assert reasons == [("format_not_recognised", 20)]
     assert list(root.glob("*/*/*.log")) == []
+
+
+def test_idle_segment_rotates_by_age(tmp_path: Path) -> None:
+    """A source that went quiet: its open segment still rotates, is read to the end and deleted."""
+    import time
+
+    settings = Settings(data_dir=tmp_path / "var")
+    root = tmp_path / "var" / "spool" / "syslog"
+    spool = SpoolWriter(root, segment_seconds=1.0)
+    _fill(spool, 1000)
+    ing = SpoolIngester(settings, root, durable_size=spool.durable_size, fmt="squid", detect=False)
+    assert ing.run_once() == 1000
+    assert len(list(root.glob("*/*/*.open.log"))) == 1
+    time.sleep(1.1)
+    spool.flush()  # nothing pending: still rotates the old segment
+    ing.run_once()
+    assert list(root.glob("*/*/*.log")) == []
+    assert _counts(settings) == (1000, 1000)
