@@ -17,8 +17,8 @@ from api.routes.governance import (
     need,
     request_scope,
     visible_requests,
-    window,
 )
+from api.routes.governance_review import window
 from api.ui.charts import bars_svg
 from api.ui.common import render
 from governance import ai_tools, concerns, followup, prefill, requests, review
