@@ -88,9 +88,15 @@ def concern_alert(
     alert_id = hashlib.sha256(key.encode()).hexdigest()[:20]
     user = (subject_user or "").strip().lower() or None
     report = {
-        "what": what_text, "who": who_text, "when": when_utc.isoformat(), "where": where_text,
-        "category": category, "subject_kind": subject_kind, "reported_by": reporter,
-        "reported_at": reported_at.isoformat(), "immediate_risk": immediate,
+        "what": what_text,
+        "who": who_text,
+        "when": when_utc.isoformat(),
+        "where": where_text,
+        "category": category,
+        "subject_kind": subject_kind,
+        "reported_by": reporter,
+        "reported_at": reported_at.isoformat(),
+        "immediate_risk": immediate,
     }
     return Alert(
         id=alert_id,
@@ -126,17 +132,31 @@ def submit(store: CaseStore, *, school: str, reporter: str, **fields: Any) -> di
         if exists is None:
             conn.execute(
                 sa.insert(C).values(
-                    alert_id=alert.id, school=school, reported_by=reporter, reported_at=now,
-                    category=alert.category, subject_kind=alert.subject_kind,
+                    alert_id=alert.id,
+                    school=school,
+                    reported_by=reporter,
+                    reported_at=now,
+                    category=alert.category,
+                    subject_kind=alert.subject_kind,
                 )
             )
             audit.append(
-                conn, actor=reporter, action="governance.concern", object_type="alert", object_id=alert.id,
-                school=school, detail={"category": alert.category, "severity": alert.severity,
-                                       "subject_kind": alert.subject_kind},
+                conn,
+                actor=reporter,
+                action="governance.concern",
+                object_type="alert",
+                object_id=alert.id,
+                school=school,
+                detail={"category": alert.category, "severity": alert.severity, "subject_kind": alert.subject_kind},
             )
-    return {"alert_id": alert.id, "school": school, "severity": alert.severity, "category": alert.category,
-            "subject_kind": alert.subject_kind, "routed_to": "head_teacher" if alert.subject_kind == "staff" else "dsl"}
+    return {
+        "alert_id": alert.id,
+        "school": school,
+        "severity": alert.severity,
+        "category": alert.category,
+        "subject_kind": alert.subject_kind,
+        "routed_to": "head_teacher" if alert.subject_kind == "staff" else "dsl",
+    }
 
 
 def mine(store: CaseStore, reporter: str, schools: Sequence[str]) -> list[dict[str, Any]]:
@@ -191,9 +211,19 @@ def attach_events(
         frame = frame.filter(pl.col("host").str.ends_with(host.strip().lower()))
     frame = frame.head(limit).select(EVENT_COLUMNS)
     audit.record(
-        store, actor=actor, action="events.read", object_type="alert", object_id=alert["id"],
-        school=alert["school"], detail={"user": who, "since": since.isoformat(), "until": until.isoformat(),
-                                        "rows": frame.height, "host": host},
+        store,
+        actor=actor,
+        action="events.read",
+        object_type="alert",
+        object_id=alert["id"],
+        school=alert["school"],
+        detail={
+            "user": who,
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "rows": frame.height,
+            "host": host,
+        },
         why="attach warehouse events to a staff-reported concern",
     )
     if frame.is_empty():

@@ -44,8 +44,12 @@ def followup_plan(base: Plan, request: dict[str, Any]) -> Plan:
         note=f"follow-up of {request['kind']} request {request['id']}",
     )
     plan = base.model_copy(
-        update={"name": f"follow-up {request['id']}", "description": f"{request['kind']} {request['host']}",
-                "school": request["school"], "checks": [check]}
+        update={
+            "name": f"follow-up {request['id']}",
+            "description": f"{request['kind']} {request['host']}",
+            "school": request["school"],
+            "checks": [check],
+        }
     )
     return plan.only_groups([request["group_name"]])
 
@@ -84,19 +88,35 @@ def run_followup(
             results = runner(plan, proxy=proxy)
             finished = datetime.now(UTC)
             run_id = save_run(
-                store, school=request["school"], plan=plan, results=results, actor=actor, trigger="schedule",
-                proxy=proxy, started=started, finished=finished,
+                store,
+                school=request["school"],
+                plan=plan,
+                results=results,
+                actor=actor,
+                trigger="schedule",
+                proxy=proxy,
+                started=started,
+                finished=finished,
             )
             status, detail = _verdict(results)
         except PlanError as exc:
             status, detail = "error", f"follow-up plan: {exc}"
-    values = {"followup_status": status, "followup_detail": detail[:4000], "followup_run_id": run_id,
-              "followup_at": t.now()}
+    values = {
+        "followup_status": status,
+        "followup_detail": detail[:4000],
+        "followup_run_id": run_id,
+        "followup_at": t.now(),
+    }
     with store.engine.begin() as conn:
         conn.execute(sa.update(R).where(R.c.id == request_id).values(**values))
         audit.append(
-            conn, actor=actor, action="governance.followup", object_type="gov_request", object_id=request_id,
-            school=request["school"], detail={"status": status, "run_id": run_id},
+            conn,
+            actor=actor,
+            action="governance.followup",
+            object_type="gov_request",
+            object_id=request_id,
+            school=request["school"],
+            detail={"status": status, "run_id": run_id},
         )
     return {**request, **values}
 
@@ -112,7 +132,11 @@ def due(store: CaseStore, now: datetime | None = None, school: str | None = None
 
 
 def run_due(
-    store: CaseStore, config: GovernanceConfig, *, now: datetime | None = None, school: str | None = None,
+    store: CaseStore,
+    config: GovernanceConfig,
+    *,
+    now: datetime | None = None,
+    school: str | None = None,
     runner: Runner = run_plan,
 ) -> list[dict[str, Any]]:
     """Run every due follow-up (the scheduler's and `vigil governance followups`' entry point)."""

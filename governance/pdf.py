@@ -104,15 +104,21 @@ class _Doc(FPDF):
             x += width
         self.set_y(base + 1)
         self.set_font("Helvetica", size=7)
-        self.cell(0, 4, _txt(f"{data[0].get('week', '')} ... {data[-1].get('week', '')}; highest {top:g}"),
-                  new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(
+            0,
+            4,
+            _txt(f"{data[0].get('week', '')} ... {data[-1].get('week', '')}; highest {top:g}"),
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
         self.ln(2)
 
     def grid(self, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float]) -> None:
         """A simple table."""
         self.set_font("Helvetica", size=7)
-        with self.table(col_widths=tuple(widths), text_align="LEFT", line_height=4,
-                        first_row_as_headings=True) as table:
+        with self.table(
+            col_widths=tuple(widths), text_align="LEFT", line_height=4, first_row_as_headings=True
+        ) as table:
             head = table.row()
             for h in header:
                 head.cell(_txt(h))
@@ -128,9 +134,12 @@ def register_pdf(rows: Sequence[Mapping[str, Any]], *, school: str, title: str =
     doc = _Doc(f"{title} - {school}")
     doc.add_page()
     doc.h1(f"{title}: {school}")
-    doc.para(f"Generated {_txt(datetime.now().astimezone())}. {len(rows)} requests. Each decision records who "
-             "decided, when, why and the filter change made; the follow-up column shows whether a filter test "
-             "confirmed the change.", 9)
+    doc.para(
+        f"Generated {_txt(datetime.now().astimezone())}. {len(rows)} requests. Each decision records who "
+        "decided, when, why and the filter change made; the follow-up column shows whether a filter test "
+        "confirmed the change.",
+        9,
+    )
     by_status: dict[str, int] = {}
     by_cat: dict[str, int] = {}
     for r in rows:
@@ -143,13 +152,15 @@ def register_pdf(rows: Sequence[Mapping[str, Any]], *, school: str, title: str =
     doc.grid(
         ("Request", "Site / group", "Asked by, why", "Decision, by, why", "Filter change", "Follow-up"),
         [
-            (f"{r['id']}\n{r['kind']} ({r['category']})\n{_txt(r['requested_at'])}",
-             f"{r['host']}\n{r['group_name']}",
-             f"{r['requested_by']}: {r['reason']}",
-             f"{r['status']} {_txt(r.get('decided_at'))}\n"
-             f"{r.get('decided_by') or ''}: {r.get('decision_reason') or ''}",
-             r.get("filter_change") or "",
-             f"{r.get('followup_status')}\n{r.get('followup_detail') or ''}")
+            (
+                f"{r['id']}\n{r['kind']} ({r['category']})\n{_txt(r['requested_at'])}",
+                f"{r['host']}\n{r['group_name']}",
+                f"{r['requested_by']}: {r['reason']}",
+                f"{r['status']} {_txt(r.get('decided_at'))}\n"
+                f"{r.get('decided_by') or ''}: {r.get('decision_reason') or ''}",
+                r.get("filter_change") or "",
+                f"{r.get('followup_status')}\n{r.get('followup_detail') or ''}",
+            )
             for r in rows
         ],
         (22, 26, 38, 40, 32, 32),
@@ -164,16 +175,24 @@ def review_pdf(review: Mapping[str, Any]) -> bytes:
     doc = _Doc(f"{title} - {review['school']}")
     doc.add_page()
     doc.h1(f"{title}: {review['school']}")
-    doc.para(f"DfE filtering and monitoring standards, standard 2: annual review by SLT, the DSL, IT and the "
-             f"responsible governor. Status: {review['status']}. Figures computed "
-             f"{_txt(fig.get('generated_at', ''))} for {fig.get('since', '')[:10]} to {fig.get('until', '')[:10]}.", 9)
+    doc.para(
+        f"DfE filtering and monitoring standards, standard 2: annual review by SLT, the DSL, IT and the "
+        f"responsible governor. Status: {review['status']}. Figures computed "
+        f"{_txt(fig.get('generated_at', ''))} for {fig.get('since', '')[:10]} to {fig.get('until', '')[:10]}.",
+        9,
+    )
     checks = fig.get("filter_checks", {})
     doc.h2("Checks carried out (filter tests)")
-    doc.para(f"Runs: {checks.get('runs', 0)}; probes: {checks.get('probes', 0)}; failed probes: "
-             f"{checks.get('failures', 0)} in {checks.get('failed_runs', 0)} runs; failures without a recorded "
-             f"action: {checks.get('actions_outstanding', 0)}; last run: {checks.get('last_run') or 'never'}.")
-    doc.bars("Failed probes by test category",
-             {k: v["failed"] for k, v in (checks.get("by_category") or {}).items()}, colour=WARN)
+    doc.para(
+        f"Runs: {checks.get('runs', 0)}; probes: {checks.get('probes', 0)}; failed probes: "
+        f"{checks.get('failures', 0)} in {checks.get('failed_runs', 0)} runs; failures without a recorded "
+        f"action: {checks.get('actions_outstanding', 0)}; last run: {checks.get('last_run') or 'never'}."
+    )
+    doc.bars(
+        "Failed probes by test category",
+        {k: v["failed"] for k, v in (checks.get("by_category") or {}).items()},
+        colour=WARN,
+    )
     alerts = fig.get("alerts", {})
     doc.h2("Monitoring: alert volumes")
     doc.para(f"Alerts: {alerts.get('total', 0)} (about staff: {alerts.get('about_staff', 0)}).")
@@ -190,8 +209,10 @@ def review_pdf(review: Mapping[str, Any]) -> bytes:
     doc.bars("Staff-reported concerns by category", fig.get("concerns") or {})
     ai = fig.get("ai_use", {})
     doc.h2("Generative AI use")
-    doc.para(f"Requests to AI services: {ai.get('events', 0)}, of which outside the AI policy: "
-             f"{ai.get('unapproved_events', 0)}.")
+    doc.para(
+        f"Requests to AI services: {ai.get('events', 0)}, of which outside the AI policy: "
+        f"{ai.get('unapproved_events', 0)}."
+    )
     doc.bars("AI use by kind of service", ai.get("by_category") or {})
     doc.stacked_columns("AI use per week", ai.get("by_week") or [], ("approved", "unapproved"))
     answers = review.get("answers") or {}
@@ -202,14 +223,27 @@ def review_pdf(review: Mapping[str, Any]) -> bytes:
     doc.h2("Actions")
     actions = review.get("actions") or []
     if actions:
-        doc.grid(("Action", "Owner", "Due", "Status"),
-                 [(a["text"], a["owner"], a.get("due") or "", a["status"]) for a in actions], (100, 35, 20, 20))
+        doc.grid(
+            ("Action", "Owner", "Due", "Status"),
+            [(a["text"], a["owner"], a.get("due") or "", a["status"]) for a in actions],
+            (100, 35, 20, 20),
+        )
     else:
         doc.para("No actions recorded.")
     doc.h2("Sign-off")
     signed = review.get("signoffs") or {}
     named = review.get("signatories") or {}
-    doc.grid(("Role", "Named", "Signed", "Note"),
-             [(SLOTS[s][0], named.get(s, ""), _txt(signed[s]["signed_at"]) if s in signed else "not yet signed",
-               signed[s]["note"] if s in signed else "") for s in SLOTS], (50, 35, 40, 50))
+    doc.grid(
+        ("Role", "Named", "Signed", "Note"),
+        [
+            (
+                SLOTS[s][0],
+                named.get(s, ""),
+                _txt(signed[s]["signed_at"]) if s in signed else "not yet signed",
+                signed[s]["note"] if s in signed else "",
+            )
+            for s in SLOTS
+        ],
+        (50, 35, 40, 50),
+    )
     return bytes(doc.output())

@@ -47,23 +47,33 @@ def filter_checks(store: CaseStore, school: str, since: datetime, until: datetim
     where = (RUNS.c.school == school, RUNS.c.started_at >= since, RUNS.c.started_at < until)
     with store.engine.connect() as c:
         runs = c.execute(
-            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(RUNS.c.probes), 0),
-                      sa.func.coalesce(sa.func.sum(RUNS.c.failures), 0),
-                      sa.func.count().filter(RUNS.c.passed.is_(sa.false())), sa.func.max(RUNS.c.started_at))
-            .where(*where)
+            sa.select(
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(RUNS.c.probes), 0),
+                sa.func.coalesce(sa.func.sum(RUNS.c.failures), 0),
+                sa.func.count().filter(RUNS.c.passed.is_(sa.false())),
+                sa.func.max(RUNS.c.started_at),
+            ).where(*where)
         ).one()
-        joined = sa.select(FR.c.category, FR.c.passed, FR.c.action_note).join(RUNS, RUNS.c.id == FR.c.run_id).where(
-            *where
-        ).subquery()
+        joined = (
+            sa.select(FR.c.category, FR.c.passed, FR.c.action_note)
+            .join(RUNS, RUNS.c.id == FR.c.run_id)
+            .where(*where)
+            .subquery()
+        )
         by_cat = c.execute(
             sa.select(joined.c.category, sa.func.count(), sa.func.count().filter(joined.c.passed.is_(sa.false())))
-            .group_by(joined.c.category).order_by(joined.c.category)
+            .group_by(joined.c.category)
+            .order_by(joined.c.category)
         ).all()
         outstanding = c.execute(
             sa.select(sa.func.count()).where(joined.c.passed.is_(sa.false()), joined.c.action_note.is_(None))
         ).scalar_one()
     return {
-        "runs": int(runs[0]), "probes": int(runs[1]), "failures": int(runs[2]), "failed_runs": int(runs[3]),
+        "runs": int(runs[0]),
+        "probes": int(runs[1]),
+        "failures": int(runs[2]),
+        "failed_runs": int(runs[3]),
         "last_run": runs[4].isoformat() if runs[4] else None,
         "by_category": {str(k): {"probes": int(n), "failed": int(f)} for k, n, f in by_cat},
         "actions_outstanding": int(outstanding),
@@ -76,15 +86,21 @@ def alert_volumes(store: CaseStore, school: str, since: datetime, until: datetim
     where = (a.school == school, a.ts >= since, a.ts < until)
     out: dict[str, Any] = {}
     with store.engine.connect() as c:
-        for key, col in (("by_category", a.category), ("by_severity", a.severity), ("by_status", a.status),
-                         ("by_outcome", a.outcome), ("by_detector", a.detector)):
+        for key, col in (
+            ("by_category", a.category),
+            ("by_severity", a.severity),
+            ("by_status", a.status),
+            ("by_outcome", a.outcome),
+            ("by_detector", a.detector),
+        ):
             stmt = sa.select(col, sa.func.count()).where(*where, col.is_not(None)).group_by(col).order_by(col)
             rows = c.execute(stmt)
             out[key] = {str(k): int(n) for k, n in rows}
         out["total"] = int(c.execute(sa.select(sa.func.count()).select_from(t.alerts).where(*where)).scalar_one())
         out["about_staff"] = int(
-            c.execute(sa.select(sa.func.count()).select_from(t.alerts).where(*where, a.subject_kind == "staff"))
-            .scalar_one()
+            c.execute(
+                sa.select(sa.func.count()).select_from(t.alerts).where(*where, a.subject_kind == "staff")
+            ).scalar_one()
         )
     return out
 
@@ -100,11 +116,15 @@ def source_coverage(warehouse: Any, school: str, since: datetime, until: datetim
     try:
         base = "FROM read_parquet(?, union_by_name=true) WHERE ts >= ? AND ts < ?"
         args: list[Any] = [files, since, until]
-        rows = con.sql(
-            f"SELECT source, count(*) AS events, count(DISTINCT CAST(ts AS DATE)) AS days, "
-            f"CAST(max(ts) AS VARCHAR) AS last_ts, count(user) AS with_user {base} GROUP BY 1 ORDER BY 1",
-            params=args,
-        ).to_arrow_table().to_pylist()
+        rows = (
+            con.sql(
+                f"SELECT source, count(*) AS events, count(DISTINCT CAST(ts AS DATE)) AS days, "
+                f"CAST(max(ts) AS VARCHAR) AS last_ts, count(user) AS with_user {base} GROUP BY 1 ORDER BY 1",
+                params=args,
+            )
+            .to_arrow_table()
+            .to_pylist()
+        )
         total_days = con.execute(f"SELECT count(DISTINCT CAST(ts AS DATE)) {base}", args).fetchone()
     finally:
         con.close()
@@ -112,8 +132,12 @@ def source_coverage(warehouse: Any, school: str, since: datetime, until: datetim
         "days_in_period": days_in_period,
         "days_with_data": int(total_days[0]) if total_days else 0,
         "sources": [
-            {**r, "events": int(r["events"]), "days": int(r["days"]),
-             "user_identified_pct": round(100 * int(r["with_user"]) / max(1, int(r["events"])), 1)}
+            {
+                **r,
+                "events": int(r["events"]),
+                "days": int(r["days"]),
+                "user_identified_pct": round(100 * int(r["with_user"]) / max(1, int(r["events"])), 1),
+            }
             for r in rows
         ],
     }
@@ -125,7 +149,8 @@ def decisions(store: CaseStore, school: str, since: datetime, until: datetime) -
     with store.engine.connect() as c:
         rows = c.execute(
             sa.select(R.c.kind, R.c.status, R.c.category, R.c.followup_status, sa.func.count())
-            .where(*where).group_by(R.c.kind, R.c.status, R.c.category, R.c.followup_status)
+            .where(*where)
+            .group_by(R.c.kind, R.c.status, R.c.category, R.c.followup_status)
         ).all()
     out: dict[str, Any] = {"total": 0, "by_kind_status": {}, "by_category": {}, "followups": {}}
     for kind, status, category, follow, n in rows:

@@ -62,10 +62,12 @@ def get(store: CaseStore, school: str, academic_year: str) -> dict[str, Any] | N
         review = _load(c, school, academic_year)
         if review is None:
             return None
-        review["actions"] = [t.row_dict(r) for r in c.execute(
-            sa.select(A).where(A.c.review_id == review["id"]).order_by(A.c.id))]
-        review["signoffs"] = {r.slot: t.row_dict(r) for r in c.execute(
-            sa.select(S).where(S.c.review_id == review["id"]))}
+        review["actions"] = [
+            t.row_dict(r) for r in c.execute(sa.select(A).where(A.c.review_id == review["id"]).order_by(A.c.id))
+        ]
+        review["signoffs"] = {
+            r.slot: t.row_dict(r) for r in c.execute(sa.select(S).where(S.c.review_id == review["id"]))
+        }
     return review
 
 
@@ -73,8 +75,9 @@ def list_reviews(store: CaseStore, schools: Collection[str]) -> list[dict[str, A
     """Reviews of these schools (newest year first) without their answers."""
     cols = [RV.c.id, RV.c.school, RV.c.academic_year, RV.c.status, RV.c.updated_at, RV.c.prefill_at]
     with store.engine.connect() as c:
-        rows = c.execute(sa.select(*cols).where(RV.c.school.in_(sorted(schools)))
-                         .order_by(RV.c.academic_year.desc(), RV.c.school))
+        rows = c.execute(
+            sa.select(*cols).where(RV.c.school.in_(sorted(schools))).order_by(RV.c.academic_year.desc(), RV.c.school)
+        )
         return [t.row_dict(r) for r in rows]
 
 
@@ -90,12 +93,29 @@ def open_review(
     with store.engine.begin() as conn:
         store.ensure_school(school, conn=conn)
         if _load(conn, school, academic_year) is None:
-            conn.execute(sa.insert(RV).values(
-                school=school, academic_year=academic_year, answers={}, signatories={}, prefill=figures,
-                prefill_at=now, status="draft", created_by=actor, created_at=now, updated_by=actor, updated_at=now,
-            ))
-            audit.append(conn, actor=actor, action="governance.review_open", object_type="gov_review",
-                         object_id=f"{school}/{academic_year}", school=school)
+            conn.execute(
+                sa.insert(RV).values(
+                    school=school,
+                    academic_year=academic_year,
+                    answers={},
+                    signatories={},
+                    prefill=figures,
+                    prefill_at=now,
+                    status="draft",
+                    created_by=actor,
+                    created_at=now,
+                    updated_by=actor,
+                    updated_at=now,
+                )
+            )
+            audit.append(
+                conn,
+                actor=actor,
+                action="governance.review_open",
+                object_type="gov_review",
+                object_id=f"{school}/{academic_year}",
+                school=school,
+            )
     review = get(store, school, academic_year)
     assert review is not None
     return review
@@ -111,14 +131,22 @@ def _editable(conn: Any, school: str, year: str) -> dict[str, Any]:
 
 
 def _holders(conn: Any, school: str, role: str) -> set[str]:
-    stmt = (sa.select(t.users.c.name).join(t.user_roles, t.user_roles.c.user_id == t.users.c.id)
-            .where(t.user_roles.c.school == school, t.user_roles.c.role == role, t.users.c.disabled.is_(sa.false())))
+    stmt = (
+        sa.select(t.users.c.name)
+        .join(t.user_roles, t.user_roles.c.user_id == t.users.c.id)
+        .where(t.user_roles.c.school == school, t.user_roles.c.role == role, t.users.c.disabled.is_(sa.false()))
+    )
     return {str(n) for n in conn.execute(stmt).scalars()}
 
 
 def update(
-    store: CaseStore, school: str, academic_year: str, *, actor: str,
-    answers: Mapping[str, str] | None = None, signatories: Mapping[str, str] | None = None,
+    store: CaseStore,
+    school: str,
+    academic_year: str,
+    *,
+    actor: str,
+    answers: Mapping[str, str] | None = None,
+    signatories: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Save answers (merged per section) and named signatories (each must hold the slot's role)."""
     unknown = sorted(set(answers or {}) - set(SECTIONS)) + sorted(set(signatories or {}) - set(SLOTS))
@@ -137,32 +165,49 @@ def update(
             if clean and clean not in _holders(conn, school, SLOTS[slot][1]):
                 raise GovernanceInvalid(f"{slot}: {clean} does not hold the {SLOTS[slot][1]} role in {school}")
             named[slot] = clean
-        conn.execute(sa.update(RV).where(RV.c.id == review["id"]).values(
-            answers=merged, signatories=named, updated_by=actor, updated_at=t.now()))
-        audit.append(conn, actor=actor, action="governance.review_update", object_type="gov_review",
-                     object_id=f"{school}/{academic_year}", school=school,
-                     detail={"sections": sorted(answers or {}), "signatories": named})
+        conn.execute(
+            sa.update(RV)
+            .where(RV.c.id == review["id"])
+            .values(answers=merged, signatories=named, updated_by=actor, updated_at=t.now())
+        )
+        audit.append(
+            conn,
+            actor=actor,
+            action="governance.review_update",
+            object_type="gov_review",
+            object_id=f"{school}/{academic_year}",
+            school=school,
+            detail={"sections": sorted(answers or {}), "signatories": named},
+        )
     result = get(store, school, academic_year)
     assert result is not None
     return result
 
 
-def refresh(store: CaseStore, warehouse: Any, school: str, academic_year: str, *, actor: str,
-            config: GovernanceConfig) -> dict[str, Any]:
+def refresh(
+    store: CaseStore, warehouse: Any, school: str, academic_year: str, *, actor: str, config: GovernanceConfig
+) -> dict[str, Any]:
     """Recompute the pre-filled figures (until the first sign-off freezes them)."""
     figures = prefill.build(store, warehouse, school, academic_year, config)
     with store.engine.begin() as conn:
         review = _editable(conn, school, academic_year)
         conn.execute(sa.update(RV).where(RV.c.id == review["id"]).values(prefill=figures, prefill_at=t.now()))
-        audit.append(conn, actor=actor, action="governance.review_prefill", object_type="gov_review",
-                     object_id=f"{school}/{academic_year}", school=school)
+        audit.append(
+            conn,
+            actor=actor,
+            action="governance.review_prefill",
+            object_type="gov_review",
+            object_id=f"{school}/{academic_year}",
+            school=school,
+        )
     result = get(store, school, academic_year)
     assert result is not None
     return result
 
 
-def add_action(store: CaseStore, school: str, academic_year: str, *, actor: str, text: str, owner: str,
-               due: date | None = None) -> dict[str, Any]:
+def add_action(
+    store: CaseStore, school: str, academic_year: str, *, actor: str, text: str, owner: str, due: date | None = None
+) -> dict[str, Any]:
     """Record an action arising from the review, with its owner and due date."""
     body, who = text.strip(), owner.strip()
     if len(body) < 3 or not who:
@@ -171,12 +216,27 @@ def add_action(store: CaseStore, school: str, academic_year: str, *, actor: str,
         review = _load(conn, school, academic_year)
         if review is None:
             raise GovernanceForbidden("not permitted, or no such review")
-        pk = conn.execute(sa.insert(A).values(
-            review_id=review["id"], text=body[:4000], owner=who[:128], due=due.isoformat() if due else None,
-            status="open", created_by=actor, created_at=t.now())).inserted_primary_key
+        pk = conn.execute(
+            sa.insert(A).values(
+                review_id=review["id"],
+                text=body[:4000],
+                owner=who[:128],
+                due=due.isoformat() if due else None,
+                status="open",
+                created_by=actor,
+                created_at=t.now(),
+            )
+        ).inserted_primary_key
         assert pk is not None
-        audit.append(conn, actor=actor, action="governance.review_action", object_type="gov_review",
-                     object_id=f"{school}/{academic_year}", school=school, detail={"action": int(pk[0]), "owner": who})
+        audit.append(
+            conn,
+            actor=actor,
+            action="governance.review_action",
+            object_type="gov_review",
+            object_id=f"{school}/{academic_year}",
+            school=school,
+            detail={"action": int(pk[0]), "owner": who},
+        )
     return {"id": int(pk[0]), "text": body, "owner": who, "status": "open"}
 
 
@@ -188,12 +248,20 @@ def complete_action(store: CaseStore, school: str, academic_year: str, action_id
         if review is None or found is None or found.review_id != review["id"]:
             raise GovernanceForbidden("not permitted, or no such action")
         conn.execute(sa.update(A).where(A.c.id == action_id).values(status="done", done_at=t.now()))
-        audit.append(conn, actor=actor, action="governance.review_action_done", object_type="gov_review",
-                     object_id=f"{school}/{academic_year}", school=school, detail={"action": action_id})
+        audit.append(
+            conn,
+            actor=actor,
+            action="governance.review_action_done",
+            object_type="gov_review",
+            object_id=f"{school}/{academic_year}",
+            school=school,
+            detail={"action": action_id},
+        )
 
 
-def sign(store: CaseStore, school: str, academic_year: str, slot: str, *, actor: str, roles: Collection[str],
-         note: str = "") -> dict[str, Any]:
+def sign(
+    store: CaseStore, school: str, academic_year: str, slot: str, *, actor: str, roles: Collection[str], note: str = ""
+) -> dict[str, Any]:
     """Sign one slot: the caller must be the person named for it and hold its role in the school."""
     if slot not in SLOTS:
         raise GovernanceInvalid(f"unknown sign-off {slot!r}; one of: {', '.join(SLOTS)}")
@@ -209,13 +277,23 @@ def sign(store: CaseStore, school: str, academic_year: str, slot: str, *, actor:
             raise GovernanceForbidden(f"not permitted: this sign-off is for {named[slot]} as {SLOTS[slot][0]}")
         if conn.execute(sa.select(S).where(S.c.review_id == review["id"], S.c.slot == slot)).first() is not None:
             raise GovernanceState(f"{SLOTS[slot][0]} has already signed")
-        conn.execute(sa.insert(S).values(review_id=review["id"], slot=slot, name=actor, signed_at=t.now(),
-                                         note=note.strip()[:2000]))
+        conn.execute(
+            sa.insert(S).values(
+                review_id=review["id"], slot=slot, name=actor, signed_at=t.now(), note=note.strip()[:2000]
+            )
+        )
         signed = conn.execute(sa.select(sa.func.count()).where(S.c.review_id == review["id"])).scalar_one()
         status = "signed" if signed == len(SLOTS) else "signing"
         conn.execute(sa.update(RV).where(RV.c.id == review["id"]).values(status=status))
-        audit.append(conn, actor=actor, action="governance.review_signoff", object_type="gov_review",
-                     object_id=f"{school}/{academic_year}", school=school, detail={"slot": slot, "status": status})
+        audit.append(
+            conn,
+            actor=actor,
+            action="governance.review_signoff",
+            object_type="gov_review",
+            object_id=f"{school}/{academic_year}",
+            school=school,
+            detail={"slot": slot, "status": status},
+        )
     result = get(store, school, academic_year)
     assert result is not None
     return result
