@@ -116,3 +116,42 @@ def test_listener_produces_to_kafka_and_parses_nothing(broker: Broker, tmp_path:
     assert {k for k, _ in got} == {b"fw-k.example"}  # mapped by header hostname: the key is that name
     assert b"\n".join(v for _, v in got).decode().split("\n") == lines
     assert len(got) == (3 if mode == "batch" else 10)
+
+
+@pytest.mark.realparts
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_syslog_to_kafka_to_worker_keeps_the_school(broker: Broker, tmp_path: Path) -> None:
+    """Listener (hostname-mapped sender) -> Kafka -> worker: the worker maps the key to the same school."""
+    from ingest_testkit import warehouse_counts
+
+    from ingest.kafka_worker import KafkaIngestWorker
+    from ingest.streamconfig import KafkaConfig
+
+    topic = f"e2e-{uuid.uuid4().hex[:6]}"
+    create_topic(broker.bootstrap, topic, 2)
+    kafka = {"bootstrap": broker.bootstrap, "topic": topic, "session_timeout_ms": 6000, "heartbeat_interval_ms": 1000}
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        sources=[SourceConfig(name="fw-k", school="school-k", format="squid", hosts=["fw-k.example"])],
+        kafka=kafka,  # type: ignore[call-arg]
+    )
+    t, bound, _ = _run(settings, ["udp://127.0.0.1:0"])
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    lines = [f"<134>Nov 24 06:00:00 fw-k.example squid: {squid_line(i, tag='e2e')}" for i in range(25)]
+    for line in lines:
+        u.sendto(line.encode(), ("127.0.0.1", bound[0].port))
+    u.close()
+    time.sleep(1.5)
+    request_stop()
+    t.join(60)
+    worker = KafkaIngestWorker(settings, KafkaConfig.model_validate(kafka), topic=topic, group="e2e", detect=False)
+    worker.run(lambda: worker.summary.lines >= 25, max_seconds=60)
+    assert warehouse_counts(settings.data_dir) == (25, 25, 0)
+    import duckdb
+
+    got = (
+        duckdb.connect()
+        .execute(f"SELECT DISTINCT school, source FROM read_parquet('{settings.warehouse_dir}/events/**/*.parquet')")
+        .fetchall()
+    )
+    assert got == [("school-k", "squid")]
