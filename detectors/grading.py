@@ -4,7 +4,8 @@ Inputs: the phrase's own severity, the risk model's P(concerning sense) and expe
 the search asks for help, whether it came from a search or a page address. The model can move a grade by
 one either way and suppresses benign senses; licensed-list hits are never suppressed; help-seeking is
 never suppressed but is graded as a pupil reaching out (3 with a crisis phrase, otherwise 1); a
-schoolwork/awareness context word caps a non-crisis phrase (graded 4 or less) at 2.
+schoolwork/awareness context word caps a non-crisis phrase (graded 4 or less) at 2; a humour/game/media word caps
+a hit at 2 (3 for a crisis phrase), except in extremism, discrimination, sexual exploitation and bullying.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ CATEGORY_LABELS = {
     "circumvention": "Filter circumvention",
 }
 
+# Memes and "jokes" are how these harms travel (hate memes, "kys" jokes): no playful cap for them.
+PLAYFUL_EXEMPT = frozenset({"extremism", "discrimination", "sexual_exploitation", "bullying"})
 SUPPRESS_BELOW = 0.5  # P(concerning sense) under this: a benign sense (homework, a film, a process)
 UNSURE_BELOW = 0.75  # between the two: keep it visible but lower (see `grade`)
 
@@ -48,6 +51,8 @@ def grade(
     help_seeking: bool,
     from_url: bool,
     curriculum: str | None = None,
+    playful: str | None = None,
+    category: str = "",
 ) -> Grade:
     """Combine rule, model and context into a 1-5 grade (see module docstring)."""
     if always:
@@ -76,6 +81,13 @@ def grade(
     if curriculum and rule_severity <= 4 and sev > 2:
         sev = 2
         reasons.append(f"it reads like schoolwork or awareness material (mentions “{curriculum}”), so it is kept low")
+    if playful and category not in PLAYFUL_EXEMPT:
+        cap = 3 if rule_severity >= 5 else 2
+        if sev > cap:
+            sev = cap
+            reasons.append(
+                f"it may be said in jest or about a game or film (mentions “{playful}”), so it is capped at {cap}"
+            )
     if from_url:
         # A page address carries no search wording to add intent: the model may lower it, never raise it.
         sev = min(sev, rule_severity)

@@ -172,6 +172,8 @@ def find_hits(cand: pl.DataFrame, lib: Library, cfg: DetectionConfig) -> list[Hi
             help_seeking=helping,
             from_url=from_url,
             curriculum=lib.curriculum_context(text),
+            playful=lib.playful_context(text),
+            category=ph.category,
         )
         if g.severity is None:
             continue

@@ -69,6 +69,7 @@ class Library:
     help_patterns: tuple[str, ...]
     exclude_patterns: tuple[str, ...]
     curriculum_patterns: tuple[str, ...]
+    playful_patterns: tuple[str, ...]
     _automaton: ahocorasick.Automaton = field(repr=False)
 
     def match(self, text: str) -> list[PhraseHit]:
@@ -98,6 +99,11 @@ class Library:
         """The first schoolwork/awareness context word in the text, if any."""
         padded = match_texts(text)
         return next((p.strip() for p in self.curriculum_patterns if p in padded), None)
+
+    def playful_context(self, text: str) -> str | None:
+        """The first humour/game/media context word in the text, if any."""
+        padded = match_texts(text)
+        return next((p.strip() for p in self.playful_patterns if p in padded), None)
 
     def is_help_host(self, host: str | None, registered_domain: str | None) -> bool:
         """Whether a host belongs to a help-seeking or allow-listed site."""
@@ -131,10 +137,10 @@ def builtin_phrases() -> tuple[Phrase, ...]:
 
 
 @lru_cache(maxsize=1)
-def _allowlist() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _allowlist() -> dict[str, tuple[str, ...]]:
     with (DATA_DIR / "allowlist.toml").open("rb") as fh:
         data = tomllib.load(fh)
-    return tuple(data["help_hosts"]), tuple(data["help_phrases"]), tuple(data["curriculum_context"])
+    return {k: tuple(v) for k, v in data.items()}
 
 
 def load_licensed(spec: LicensedList) -> list[Phrase]:
@@ -218,7 +224,8 @@ def _compile(cfg_json: str) -> Library:
     for ph in phrases:
         prefilter |= _variants(ph, for_urls=False)
         url_prefilter |= _variants(ph, for_urls=True)
-    help_hosts, help_phrases, curriculum = _allowlist()
+    allow = _allowlist()
+    help_hosts, help_phrases, curriculum = allow["help_hosts"], allow["help_phrases"], allow["curriculum_context"]
     return Library(
         phrases=tuple(phrases),
         prefilter=sorted(prefilter),
@@ -227,5 +234,6 @@ def _compile(cfg_json: str) -> Library:
         help_patterns=tuple(f" {match_view(p)} " for p in help_phrases),
         exclude_patterns=tuple(f" {match_view(p)} " for p in cfg.exclude_terms),
         curriculum_patterns=tuple(f" {match_view(p)} " for p in (*curriculum, *cfg.curriculum_context)),
+        playful_patterns=tuple(f" {match_view(p)} " for p in allow["playful_context"]),
         _automaton=automaton,
     )

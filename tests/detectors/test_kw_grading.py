@@ -30,6 +30,9 @@ from parsers.schema import EVENT_SCHEMA
         (4, {"p_concern": 0.99, "model_severity": 4.0, "curriculum": "poster"}, 2),  # schoolwork cap
         (5, {"p_concern": 0.99, "model_severity": 5.0, "curriculum": "gcse"}, 5),  # crisis never capped
         (2, {"p_concern": 0.99, "model_severity": 4.0, "from_url": True}, 2),  # page address: never above rule
+        (4, {"p_concern": 0.99, "model_severity": 4.0, "playful": "lol"}, 2),  # jest: capped
+        (5, {"p_concern": 0.99, "model_severity": 5.0, "playful": "lol"}, 3),  # crisis in jest: still the queue
+        (4, {"p_concern": 0.99, "model_severity": 4.0, "playful": "meme", "category": "bullying"}, 4),  # exempt
     ],
 )
 def test_grade_rules(rule: int, kwargs: dict[str, object], expected: int | None) -> None:

@@ -141,6 +141,14 @@ LOOKALIKES = [
     "bomb calorimeter",
     "dying my hair",
     "grooming a dog",
+    "i could kill myself laughing",
+    "kms to miles",
+    "weed whacker",
+    "porn star martini recipe",
+    "buy a gun in gta",
+    "jump off a cliff into water",
+    "white power ranger",
+    "i hate my life haha",
     "county lines awareness pshe",
     "holocaust history ks3",
     "knife crime statistics london",
@@ -263,3 +271,10 @@ def test_ordinary_traffic_raises_nothing() -> None:
     ]
     rows.append({"url": None, "host": "example.org", "method": "CONNECT"})
     assert detect(rows) == []
+
+
+def test_jokes_do_not_soften_bullying_or_extremism() -> None:
+    (bully,) = detect([{"url": google("go kill yourself meme")}])
+    assert bully.category == "bullying" and bully.severity >= 3
+    (masked,) = detect([{"url": google("i want to die lol")}])
+    assert masked.category == "suicide_self_harm" and masked.severity == 3 and "jest" in masked.evidence["why"]
