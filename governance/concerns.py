@@ -175,6 +175,33 @@ def mine(store: CaseStore, reporter: str, schools: Sequence[str]) -> list[dict[s
     return rows
 
 
+def recent(store: CaseStore, schools: Sequence[str], limit: int = 200) -> list[dict[str, Any]]:
+    """Concerns in these schools with their case fields, newest first (the caller filters by alert visibility)."""
+    a = t.alerts.c
+    stmt = (
+        sa.select(
+            C.c.alert_id,
+            C.c.school,
+            C.c.reported_by,
+            C.c.reported_at,
+            C.c.category,
+            a.subject_kind,
+            a.severity,
+            a.status,
+            a.user,
+            a.ts,
+            a.escalated_to,
+            a.title,
+        )
+        .join(t.alerts, t.alerts.c.id == C.c.alert_id)
+        .where(C.c.school.in_(list(schools)))
+        .order_by(C.c.reported_at.desc())
+        .limit(limit)
+    )
+    with store.engine.connect() as c:
+        return [t.row_dict(r) for r in c.execute(stmt)]
+
+
 def count(store: CaseStore, school: str, since: datetime, until: datetime) -> dict[str, int]:
     """Concerns reported in a period by category (no identities)."""
     stmt = (

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from api.auth import require
+from api.auth import can_view_alert, check_alert, require
 from api.deps import CurrentPrincipal, SettingsDep, StoreDep, WarehouseDep
 from api.errors import Forbidden
 from api.routes.governance import (
@@ -366,3 +366,47 @@ async def ai_pupils_page(
     return render(
         request, "governance_ai_pupils.html", principal, rows=rows, school=school, days=days, unapproved=unapproved
     )
+
+
+@router.get("/governance/concerns", dependencies=[require("alerts.view")], response_model=None)
+def concerns_page(request: Request, principal: CurrentPrincipal, store: StoreDep) -> Response:
+    """Staff-reported concerns the caller may handle (DSL: pupils; head teacher: staff), with event attachment."""
+    rows = [
+        r
+        for r in concerns.recent(store, principal.schools_for("alerts.view"))
+        if can_view_alert(principal, {**r, "id": r["alert_id"]})
+    ]
+    for r in rows:
+        r["can_attach"] = principal.can("events.view_raw", r["school"])
+        r["since"] = (r["ts"] - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+        r["until"] = (r["ts"] + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    return render(request, "governance_concerns.html", principal, rows=rows)
+
+
+@router.post("/governance/concerns/{alert_id}/events", dependencies=[require("events.view_raw")], response_model=None)
+async def attach_form(
+    alert_id: str,
+    principal: CurrentPrincipal,
+    store: StoreDep,
+    warehouse: WarehouseDep,
+    user: Text,
+    since: Text,
+    until: Text,
+    host: Annotated[str, Form()] = "",
+) -> Response:
+    """Attach a user's warehouse events around the concern (audited), then show the case."""
+    alert = check_alert(principal, store.get_alert(alert_id), act=True)
+    if not principal.can("events.view_raw", alert["school"]):
+        raise Forbidden("not permitted, or no such alert")
+    concerns.ensure_concern(store, alert_id)
+    try:
+        start = datetime.fromisoformat(since).replace(tzinfo=UTC)
+        end = datetime.fromisoformat(until).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise GovernanceInvalid("give the window as dates and times") from exc
+    await run_in_threadpool(
+        lambda: concerns.attach_events(
+            store, warehouse, dict(alert), actor=principal.name, user=user, since=start, until=end, host=host or None
+        )
+    )
+    return _back(f"/alerts/{alert_id}")

@@ -183,3 +183,53 @@ def test_bad_reports_are_refused() -> None:
         concerns.concern_alert(**{**base, "category": "nonsense"})
     with pytest.raises(GovernanceInvalid, match="what happened"):
         concerns.concern_alert(**{**base, "what": "  "})
+
+
+def test_concerns_page_and_attach_form(client: TestClient, world: GovWorld) -> None:
+    pupil = _report(
+        client,
+        world,
+        what="Pupil showed me a self-harm forum",
+        category="suicide_self_harm",
+        when=datetime.now(UTC).isoformat(),
+    )
+    staff = _report(
+        client,
+        world,
+        what="Teacher shared an unsuitable video",
+        who="Mr Y",
+        category="other",
+        subject_kind="staff",
+        subject_user=None,
+        when=datetime.now(UTC).isoformat(),
+    )
+    dsl_page = client.get("/governance/concerns", headers=world.headers(who("dsl"))).text
+    head_page = client.get("/governance/concerns", headers=world.headers(who("head_teacher"))).text
+    assert pupil["alert_id"] in dsl_page and staff["alert_id"] not in dsl_page
+    assert staff["alert_id"] in head_page and pupil["alert_id"] not in head_page
+    assert "Attach events from the logs" in dsl_page and "Attach events from the logs" not in head_page
+    now = datetime.now(UTC)
+    form = {
+        "user": "pupil.amy",
+        "since": (now - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "until": now.strftime("%Y-%m-%dT%H:%M"),
+        "host": "photomath.com",
+    }
+    resp = client.post(
+        f"/governance/concerns/{pupil['alert_id']}/events",
+        headers=world.headers(who("dsl")),
+        data=form,
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303 and resp.headers["location"] == f"/alerts/{pupil['alert_id']}"
+    att = world.store.attachments(pupil["alert_id"])
+    assert len(att[-1]["content"]["events"]) == 2
+    assert (
+        client.post(
+            f"/governance/concerns/{staff['alert_id']}/events",
+            headers=world.headers(who("dsl")),
+            data=form,
+            follow_redirects=False,
+        ).status_code
+        == 403
+    )

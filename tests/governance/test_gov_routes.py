@@ -27,6 +27,7 @@ GRANTS: dict[str, set[str]] = {
     "governance.signoff": {"dsl", "head_teacher", "network_manager", "governor"},
     "governance.ai_detail": {"dsl"},
     "events.view_raw": {"dsl", "deputy_dsl"},
+    "alerts.view": {"dsl", "deputy_dsl", "head_teacher"},
 }
 
 RV = "/reviews/{school}/{year}"
@@ -69,6 +70,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/governance" + RV + "/signoff"): "governance.signoff",
     ("GET", "/governance/ai"): "governance.view",
     ("GET", "/governance/ai/pupils"): "governance.ai_detail",
+    ("GET", "/governance/concerns"): "alerts.view",
+    ("POST", "/governance/concerns/{alert_id}/events"): "events.view_raw",
 }
 # Routes answering from the caller's own schools whatever the cell's school (no school parameter or object).
 UNSCOPED = {
@@ -76,6 +79,7 @@ UNSCOPED = {
     ("GET", "/api/governance/concerns/mine"),
     ("GET", "/api/governance/ai-services"),
     ("GET", "/governance/mine"),
+    ("GET", "/governance/concerns"),
 }
 YEAR = "2026-27"
 
