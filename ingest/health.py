@@ -162,12 +162,14 @@ def source_status(settings: Settings, *, now: datetime | None = None) -> list[So
     cfg = health_config(settings)
     now = now or datetime.now(UTC)
     merged = _merge(_read_shards(state_dir(settings)))
-    for src in settings.sources:
+    # Configured senders (`hosts`) are expected to send: list them even before their first line. File
+    # sources are not listed until something records them (file ingest keeps its own checkpoints).
+    for src in (s for s in settings.sources if s.hosts):
         merged.setdefault(
             src.name,
             {
                 "school": src.school,
-                "kind": "syslog" if src.hosts else "file",
+                "kind": "syslog",
                 "last_seen": None,
                 **dict.fromkeys(COUNTERS, 0),
             },

@@ -162,3 +162,8 @@ def test_syslog_metrics_endpoint(tmp_path: Path) -> None:
         assert value(text, name) == value(before, name) + 30, name
     assert "vigil_syslog_durable_lines_total" in text and "vigil_ingest_batch_seconds_bucket" in text
     assert 'vigil_source_silent{school="default",source="127.0.0.1"} 0.0' in text
+
+
+def test_file_sources_are_not_reported_silent_before_anything_records_them(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "var", sources=[SourceConfig(name="squid-file", path="/var/log/x.log")])
+    assert source_status(settings) == []
