@@ -4,7 +4,7 @@ Each writer owns one shard file (a Kafka partition, a syslog listener) and rewri
 each committed batch, so counts survive restarts and any process (`vigil status`, the API) can read
 them. A source is flagged silent when it has gone longer than `[ingest] silent_after_minutes` of school
 time (weekday school hours in the school's timezone) without a line: nights and weekends do not count.
-A configured source that has never sent anything is flagged silent straight away.
+A configured sender (`hosts`) that has never sent anything is flagged silent straight away.
 """
 
 from __future__ import annotations
