@@ -25,6 +25,7 @@ from rich.progress import (
 )
 
 from ingest.checkpoint import CheckpointStore, FileCheckpoint
+from ingest.health import SourceShard
 from ingest.reader import DEFAULT_BATCH_BYTES, file_identity, file_size, read_batches, read_stream
 from ingest.sources.files import ResolvedSource, expand_paths, resolve
 from ingest.worker import AlertSink, BatchOutcome, Pipeline
@@ -129,6 +130,7 @@ class FileIngester:
         self.batch_bytes = batch_bytes
         self.reingest = reingest
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vigil-write")
+        self.health = SourceShard(settings, "files")
 
     def _meta(self, src: ResolvedSource) -> SourceMeta:
         return SourceMeta(
@@ -171,6 +173,7 @@ class FileIngester:
             cp.offset, cp.line = end, next_line
             self.checkpoints.commit(cp)
             _add(summary, out)
+            self._record_health(src, out)
             if callable(on_bytes):
                 on_bytes(nbytes)
             pending = None
@@ -191,6 +194,21 @@ class FileIngester:
                     break
         finally:
             settle()
+
+    def _record_health(self, src: ResolvedSource, out: BatchOutcome) -> None:
+        """Counts and last-seen time for `vigil status` and the ingest-health page (never pupil data)."""
+        name = src.name if src.name != str(src.path) else f"file:{src.path.parent}/{src.parser.name}"
+        self.health.add(
+            name,
+            school=src.school,
+            kind="file",
+            lines=out.lines,
+            events=out.events,
+            rejects=out.rejects,
+            alerts=out.alerts,
+            seen=datetime.now(UTC),
+        )
+        self.health.flush()
 
     def _ingest_stdin(self, src: ResolvedSource, summary: FileSummary) -> None:
         """Standard input has no identity to resume from: batch ids come from the run's start time."""

@@ -103,3 +103,14 @@ def test_imported_lists_categorise_events_without_a_category(settings: Settings,
         "www.bet-example.com": "ut1:gambling",
         "bbc.co.uk": None,
     }
+
+
+def test_file_sources_report_their_health(settings: Settings, tmp_path: Path) -> None:
+    from ingest.health import source_status
+
+    p = tmp_path / "access.log"
+    p.write_text(lines(12) + "junk\n")
+    run(settings, p)
+    (status,) = source_status(settings)
+    assert (status.kind, status.school, status.lines, status.events, status.rejects) == ("file", "s1", 13, 12, 1)
+    assert status.last_seen is not None

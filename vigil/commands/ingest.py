@@ -8,6 +8,7 @@ import typer
 
 from ingest.files import IngestSummary, ingest_paths
 from ingest.worker import open_alert_sink
+from vigil.errors import InputError
 from vigil.settings import get_settings
 
 
@@ -34,44 +35,42 @@ def register(app: typer.Typer) -> None:
 
     @app.command("ingest")
     def ingest(
-        paths: Annotated[
-            list[str] | None, typer.Argument(help="Files, directories or globs (`-` for stdin).")
-        ] = None,
-        fmt: Annotated[
-            str, typer.Option("--format", help="Parser name, or `auto` to detect per file.")
-        ] = "auto",
-        school: Annotated[
-            str | None, typer.Option("--school", help="School id (else from [[sources]]).")
-        ] = None,
-        follow: Annotated[
-            bool, typer.Option("--follow", help="Keep watching for new lines until SIGTERM.")
-        ] = False,
+        paths: Annotated[list[str] | None, typer.Argument(help="Files, directories or globs (`-` for stdin).")] = None,
+        fmt: Annotated[str, typer.Option("--format", help="Parser name, or `auto` to detect per file.")] = "auto",
+        school: Annotated[str | None, typer.Option("--school", help="School id (else from [[sources]]).")] = None,
+        follow: Annotated[bool, typer.Option("--follow", help="Keep watching for new lines until SIGTERM.")] = False,
         reingest: Annotated[
             bool,
-            typer.Option(
-                "--reingest", help="Read files again from the start (rows are replaced, not doubled)."
-            ),
+            typer.Option("--reingest", help="Read files again from the start (rows are replaced, not doubled)."),
         ] = False,
-        no_detect: Annotated[
-            bool, typer.Option("--no-detect", help="Store events without running detectors.")
-        ] = False,
-        kafka: Annotated[
-            str | None, typer.Option("--kafka", help="Consume this Kafka topic instead of files.")
+        no_detect: Annotated[bool, typer.Option("--no-detect", help="Store events without running detectors.")] = False,
+        kafka: Annotated[str | None, typer.Option("--kafka", help="Consume this Kafka topic instead of files.")] = None,
+        group: Annotated[
+            str | None, typer.Option("--group", help="Kafka consumer group (default [kafka] group).")
         ] = None,
-        group: Annotated[str, typer.Option("--group", help="Kafka consumer group.")] = "vigil-ingest",
-        bootstrap: Annotated[
-            str | None, typer.Option("--bootstrap", help="Kafka bootstrap HOST:PORT.")
+        bootstrap: Annotated[str | None, typer.Option("--bootstrap", help="Kafka bootstrap HOST:PORT.")] = None,
+        metrics_port: Annotated[
+            int | None, typer.Option("--metrics-port", help="Serve Prometheus /metrics on this port (Kafka).")
         ] = None,
     ) -> None:
         """Ingest logs into the warehouse and run detectors; print a summary."""
         settings = get_settings()
         if kafka:
-            from ingest.kafka_cli import run_kafka_ingest  # lands with the streaming ingest issue
+            from ingest.kafka_cli import run_kafka_ingest
 
-            run_kafka_ingest(settings, topic=kafka, group=group, bootstrap=bootstrap, fmt=fmt, school=school)
+            run_kafka_ingest(
+                settings,
+                topic=kafka,
+                group=group,
+                bootstrap=bootstrap,
+                fmt=fmt,
+                school=school,
+                metrics_port=metrics_port,
+                detect=not no_detect,
+            )
             return
         if not paths:
-            raise typer.BadParameter("give at least one FILE or DIR (or --kafka TOPIC)")
+            raise InputError("give at least one FILE or DIR (or --kafka TOPIC)")
         sink = None if no_detect else open_alert_sink(settings)
         summary = ingest_paths(
             paths,

@@ -34,15 +34,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("parse")
     def parse(
-        files: Annotated[
-            list[str], typer.Argument(help="Log files (`-` for stdin; .gz read transparently).")
-        ],
-        fmt: Annotated[
-            str, typer.Option("--format", help="Parser name, or `auto` to detect per file.")
-        ] = "auto",
-        school: Annotated[
-            str, typer.Option("--school", help="School id stamped on every event.")
-        ] = "default",
+        files: Annotated[list[str], typer.Argument(help="Log files (`-` for stdin; .gz read transparently).")],
+        fmt: Annotated[str, typer.Option("--format", help="Parser name, or `auto` to detect per file.")] = "auto",
+        school: Annotated[str, typer.Option("--school", help="School id stamped on every event.")] = "default",
         tz: Annotated[
             str | None, typer.Option("--tz", help="Timezone of sources without one (default from config).")
         ] = None,
@@ -58,7 +52,7 @@ def register(app: typer.Typer) -> None:
         for path in paths:
             if fixed is None:
                 if str(path) == "-":
-                    raise typer.BadParameter("--format is required when reading stdin", param_hint="--format")
+                    raise InputError("--format is required when reading stdin (-)")
                 parser = autodetect(sample_lines(path), what=str(path))
             else:
                 parser = fixed
@@ -71,6 +65,5 @@ def register(app: typer.Typer) -> None:
                 stdout.flush()
                 for row in result.rejects.select(["reason", "raw", "origin"]).to_pylist():
                     sys.stderr.write(
-                        json.dumps({"reject": row["reason"], "raw": row["raw"], "origin": row["origin"]})
-                        + "\n"
+                        json.dumps({"reject": row["reason"], "raw": row["raw"], "origin": row["origin"]}) + "\n"
                     )
