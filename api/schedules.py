@@ -1,4 +1,4 @@
-"""Daily and weekly jobs that `vigil serve` runs in the background: retention and scheduled filter tests.
+"""Jobs `vigil serve` runs in the background: retention, scheduled filter tests, block/allow follow-up tests.
 
 Each job decides for itself whether it is due (so several serve processes are safe: the jobs record their
 runs in the case store and skip what already ran). `[serve] background_jobs = false` turns them off, for
@@ -41,6 +41,8 @@ def background_jobs(app: FastAPI) -> list[Callable[[], Coroutine[Any, Any, None]
     if not settings.section("serve").get("background_jobs", True):
         return []
     from filtertests import schedule as filtertests_schedule
+    from governance import config as governance_config
+    from governance import followup as governance_followup
     from retention import schedule as retention_schedule
 
     store = app.state.store
@@ -48,6 +50,11 @@ def background_jobs(app: FastAPI) -> list[Callable[[], Coroutine[Any, Any, None]
         lambda: _every("retention", JOB_INTERVAL_SECONDS, lambda: retention_schedule.run_due(settings, store=store)),
         lambda: _every(
             "filtertests", JOB_INTERVAL_SECONDS, lambda: filtertests_schedule.run_due(settings, store=store)
+        ),
+        lambda: _every(
+            "governance-followups",
+            JOB_INTERVAL_SECONDS,
+            lambda: governance_followup.run_due(store, governance_config.load_config(settings)),
         ),
     ]
 
