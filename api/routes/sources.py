@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import duckdb
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
@@ -22,7 +21,7 @@ router = APIRouter(prefix="/api", tags=["ingest health"])
 def source_health(settings: Settings, cfg: ApiConfig, warehouse: Any, schools: list[str]) -> list[dict[str, Any]]:
     """Per school, source and observer: events and last event time over the health window, lag, silent flag.
 
-    Derived from the warehouse (the lead's per-source ingest stats will replace this when they land);
+    Derived from the warehouse, plus the ingest processes' own per-feed counters (`feed_health`);
     configured sources with no events at all are listed as silent so a dead feed is never invisible.
     """
     now = datetime.now(UTC)
@@ -63,29 +62,37 @@ def source_health(settings: Settings, cfg: ApiConfig, warehouse: Any, schools: l
                         "configured": src.name,
                     }
                 )
-    return out
+    return out + feed_health(settings, schools)
 
 
 def _health_rows(warehouse: Any, school: str, since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """Events and last event time per source/observer over the school's pruned partition files.
-
-    Read through Arrow rather than `Warehouse.source_health`, whose fetchall() of a TIMESTAMPTZ needs pytz
-    (not a Vigil dependency); the partition pruning is the warehouse's own `files()`.
-    """
-    files = warehouse.files("events", school, since, until)
-    if not files:
-        return []
-    con = duckdb.connect(":memory:", config={"threads": 1})
-    try:
-        table = con.sql(
-            "SELECT source, observer, count(*) AS events, max(ts) AS last_ts "
-            "FROM read_parquet(?, union_by_name=true) WHERE ts >= ? AND ts < ? GROUP BY 1, 2 ORDER BY 1, 2",
-            params=[files, since, until],
-        ).to_arrow_table()
-    finally:
-        con.close()
-    rows: list[dict[str, Any]] = table.to_pylist()
+    """Events and last event time per source/observer over the school's pruned partition files."""
+    rows: list[dict[str, Any]] = warehouse.source_health(school, since=since, until=until)
     return rows
+
+
+def feed_health(settings: Settings, schools: list[str]) -> list[dict[str, Any]]:
+    """What the ingest processes themselves report per feed (files, syslog senders, Kafka): lines received,
+    rejects, last line, and silence counted in school hours (`[ingest] silent_after_minutes`)."""
+    from ingest.health import source_status
+
+    now = datetime.now(UTC)
+    return [
+        {
+            "school": st.school,
+            "source": st.name,
+            "observer": st.kind,
+            "events": st.events,
+            "lines": st.lines,
+            "rejects": st.rejects,
+            "last_ts": st.last_seen,
+            "lag_seconds": (now - st.last_seen).total_seconds() if st.last_seen else None,
+            "silent": st.silent,
+            "configured": "feed",
+        }
+        for st in source_status(settings, now=now)
+        if st.school in schools
+    ]
 
 
 def _schools(principal: Principal, permission: str, school: str | None) -> list[str]:
@@ -115,4 +122,3 @@ def filtertest_history(store: CaseStore, schools: list[str], limit: int = 50) ->
     from filtertests.records import list_runs
 
     return list_runs(store, schools, limit=limit)
-
