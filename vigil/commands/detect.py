@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import pyarrow as pa
@@ -14,12 +14,7 @@ import typer
 
 from detectors.base import Alert, DetectContext
 from detectors.registry import run_detectors
-from ingest.reader import read_batches, sample_lines
-from ingest.sources.files import expand_paths
-from parsers.base import SourceMeta
-from parsers.pipeline import parse_batch
-from parsers.registry import autodetect, get_parser
-from vigil.errors import InputError
+from ingest.oneshot import iter_parsed
 from vigil.settings import Settings, get_settings
 
 
@@ -63,24 +58,7 @@ def register(app: typer.Typer) -> None:
         """Run every detector over the given logs (stateless): one JSON object per alert on stdout."""
         del as_json  # JSON lines is the only output format; the flag is the documented contract
         settings = get_settings()
-        zone = tz or settings.school_tz(school)
-        fixed = None if fmt == "auto" else get_parser(fmt)
-        paths = expand_paths(files)
-        if not paths:
-            raise InputError("no input files")
-        tables: list[pa.Table] = []
-        for path in paths:
-            if fixed is None:
-                if str(path) == "-":
-                    raise InputError("detect: --format is required when reading stdin")
-                parser = autodetect(sample_lines(path), what=str(path))
-            else:
-                parser = fixed
-            meta = SourceMeta(school=school, tz=zone, origin_prefix=f"file:{path}", now=datetime.now(UTC))
-            for batch in read_batches(path):
-                result = parse_batch(batch.frame, parser, meta)
-                if result.events.num_rows:
-                    tables.append(result.events)
+        tables = [r.events for r in iter_parsed(files, fmt=fmt, school=school, tz=tz) if r.events.num_rows]
         if not tables:
             return
         # One run over everything read, so episodes fold across batches and files of the same pupil.

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from typing import Annotated
 
 import polars as pl
 import typer
 
-from ingest.reader import read_batches, sample_lines
-from ingest.sources.files import expand_paths
-from parsers.base import SourceMeta
-from parsers.pipeline import parse_batch
-from parsers.registry import autodetect, get_parser
-from vigil.errors import InputError
-from vigil.settings import get_settings
+from ingest.oneshot import iter_parsed
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S%.6fZ"
 
@@ -42,28 +35,13 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Parse logs to JSON lines: events on stdout, rejects on stderr; exit 0 when the input was read."""
-        settings = get_settings()
-        zone = tz or settings.school_tz(school)
         stdout = sys.stdout.buffer
-        fixed = None if fmt == "auto" else get_parser(fmt)
-        paths = expand_paths(files)
-        if not paths:
-            raise InputError("no input files")
-        for path in paths:
-            if fixed is None:
-                if str(path) == "-":
-                    raise InputError("--format is required when reading stdin (-)")
-                parser = autodetect(sample_lines(path), what=str(path))
-            else:
-                parser = fixed
-            meta = SourceMeta(school=school, tz=zone, origin_prefix=f"file:{path}", now=datetime.now(UTC))
-            for batch in read_batches(path):
-                result = parse_batch(batch.frame, parser, meta)
-                df = pl.from_arrow(result.events)
-                assert isinstance(df, pl.DataFrame)
-                stdout.write(events_to_ndjson(df))
-                stdout.flush()
-                for row in result.rejects.select(["reason", "raw", "origin"]).to_pylist():
-                    sys.stderr.write(
-                        json.dumps({"reject": row["reason"], "raw": row["raw"], "origin": row["origin"]}) + "\n"
-                    )
+        for result in iter_parsed(files, fmt=fmt, school=school, tz=tz):
+            df = pl.from_arrow(result.events)
+            assert isinstance(df, pl.DataFrame)
+            stdout.write(events_to_ndjson(df))
+            stdout.flush()
+            for row in result.rejects.select(["reason", "raw", "origin"]).to_pylist():
+                sys.stderr.write(
+                    json.dumps({"reject": row["reason"], "raw": row["raw"], "origin": row["origin"]}) + "\n"
+                )
