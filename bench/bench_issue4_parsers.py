@@ -75,7 +75,8 @@ def _zscaler(i: int) -> str:
 
 
 def _bind(i: int) -> str:
-    return (f"23-Nov-2026 17:05:06.351 queries: info: client @0x7f8b4c0a1b20 10.1.{i % 250}.{i % 200}#{40000 + i % 20000} "
+    return (f"23-Nov-2026 17:05:06.351 queries: info: client @0x7f8b4c0a1b20 "
+            f"10.1.{i % 250}.{i % 200}#{40000 + i % 20000} "
             f"({_host(i)}): query: {_host(i)} IN A +E(0)K (10.0.0.53)")
 
 

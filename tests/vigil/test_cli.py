@@ -13,7 +13,10 @@ import pytest
 
 from parsers.schema import EVENT_SCHEMA
 
-SQUID = "1795453506.351      0 10.10.0.11 TCP_MISS/200 389 GET http://neutral.test/a?q=1 alice FIRSTUP_PARENT/127.0.0.1 text/html"
+SQUID = (
+    "1795453506.351      0 10.10.0.11 TCP_MISS/200 389 GET http://neutral.test/a?q=1 alice "
+    "FIRSTUP_PARENT/127.0.0.1 text/html"
+)
 
 
 def vigil(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
