@@ -112,6 +112,8 @@ class BaseParser:
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     failure_reasons: ClassVar[Mapping[str, str]] = {}
+    row_independent: ClassVar[bool] = True
+    """Each line parses on its own; False for parsers that fold neighbouring lines (they see batches whole)."""
 
     def detect(self, sample: Sequence[str]) -> float:  # pragma: no cover - every subclass overrides
         """Score a sample; subclasses override."""

@@ -58,6 +58,7 @@ class BindParser(BaseParser):
         "not_bind_query": "not a BIND `client ...: query:` or `client ...: rpz` line (other categories)",
         "bad_query_fields": "a query line without `<name> <class> <type> <flags> (<server>)`",
     }
+    row_independent: ClassVar[bool] = False  # folds nearby lines: a batch must not be cut for threads
 
     def detect(self, sample: Sequence[str]) -> float:
         """Share of lines with BIND's `client <ip>#<port> ...: query:` / `rpz` shape."""

@@ -54,6 +54,7 @@ class DnsmasqParser(BaseParser):
         "not_dnsmasq_query": "a dnsmasq line that is not a query, answer or block line (start-up, config...)",
         "answer_line": "a forwarded/reply/cached/config line (or a block folded onto its query): not an event",
     }
+    row_independent: ClassVar[bool] = False  # folds nearby lines: a batch must not be cut for threads
 
     def detect(self, sample: Sequence[str]) -> float:
         """Share of lines that are dnsmasq query/forward/answer/block lines."""
