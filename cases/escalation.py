@@ -27,6 +27,7 @@ from cases import audit
 from cases import schema as t
 from cases.channels.config import DAYS, NotifyConfig, notify_config
 from cases.channels.records import escalations
+from cases.ingest_health import queue_silent_sources
 from cases.notify import (
     DeliveryStats,
     Recipient,
@@ -242,7 +243,8 @@ def queue_digests(store: CaseStore, settings: Settings, cfg: NotifyConfig, now: 
 def run_due(
     store: CaseStore, settings: Settings, now: datetime, *, cfg: NotifyConfig | None = None, sender: Sender = send
 ) -> DueReport:
-    """One sweep: missed `raised` notifications, escalations, DSL escalations, digests, then every due delivery."""
+    """One sweep: missed `raised` notifications, escalations, DSL escalations, digests, silent log sources, then
+    every due delivery."""
     conf = cfg or notify_config(settings)
     report = DueReport()
     if not conf.enabled or not conf.schools:
@@ -265,6 +267,7 @@ def run_due(
     notify_dsl_escalations(store, settings, conf, now, report)
     if conf.digest.send:
         queue_digests(store, settings, conf, now, report)
+    report.queued += queue_silent_sources(store, settings, conf, now)
     report.delivery = deliver_due(store, conf, now, sender=sender)
     return report
 

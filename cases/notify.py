@@ -102,8 +102,10 @@ def recipients_for(cfg: NotifyConfig, alert: Mapping[str, Any], event: str, now:
     out: dict[str, Recipient] = {}
     for rcpt, own_min in pool:
         if event == "raised":
+            if not role_may_see(rcpt.role, alert):
+                continue  # e.g. the network manager: told about feeds, never about alerts
             threshold = own_min or int(getattr(limits, rcpt.role))
-            if int(alert["severity"]) < threshold or not role_may_see(rcpt.role, alert):
+            if int(alert["severity"]) < threshold:
                 continue
             if rcpt.role == "head_teacher" and alert.get("subject_kind") != "staff":
                 continue  # the head teacher hears of pupil alerts through escalation only

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from vigil.errors import ConfigError
 from vigil.settings import Settings
 
-NotifyRole = Literal["dsl", "deputy_dsl", "head_teacher"]
+NotifyRole = Literal["dsl", "deputy_dsl", "head_teacher", "network_manager"]
 """Roles that receive alert notifications (the network manager and admin may not see alerts, so never do)."""
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
