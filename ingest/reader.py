@@ -81,9 +81,23 @@ def _decode_lines(chunk: bytes) -> tuple[list[str], list[bool] | None]:
     return text.split("\n"), None
 
 
+def _split_valid(chunk: bytes) -> pl.Series | None:
+    """Lines of a chunk split in polars (no Python string per line); None if it is not valid UTF-8."""
+    body = chunk[:-1] if chunk.endswith(b"\n") else chunk
+    try:
+        text = pl.Series("raw", [body], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.PolarsError:  # invalid UTF-8 somewhere: the per-line path finds and flags it
+        return None
+    return text.str.split("\n").explode()
+
+
 def _frame(chunk: bytes, first_line: int) -> pl.DataFrame:
-    lines, flags = _decode_lines(chunk)
-    raw = pl.Series("raw", lines, dtype=pl.String).str.strip_suffix("\r")
+    lines = _split_valid(chunk)
+    flags: list[bool] | None = None
+    if lines is None:
+        decoded, flags = _decode_lines(chunk)
+        lines = pl.Series("raw", decoded, dtype=pl.String)
+    raw = lines.str.strip_suffix("\r")
     n = raw.len()
     return pl.DataFrame(
         {
