@@ -22,6 +22,9 @@ from parsers.schema import EVENT_SCHEMA, REJECT_SCHEMA
 from warehouse.layout import batch_filename, partition_dir
 
 ROW_GROUP_ROWS = 64_000
+_DAY_US = 86_400_000_000
+NO_DICTIONARY = frozenset({"ts", "raw", "origin", "url", "path", "query", "bytes_in", "bytes_out", "duration_ms"})
+"""Columns that are (nearly) unique per row: dictionary encoding them is wasted work before its fallback."""
 FILE_MODE = 0o600
 DIR_MODE = 0o700
 
@@ -59,7 +62,14 @@ def write_atomic(table: pa.Table, dest: Path) -> None:
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     with os.fdopen(fd, "wb") as fh:
-        pq.write_table(table, fh, compression="zstd", row_group_size=ROW_GROUP_ROWS, write_statistics=True)
+        pq.write_table(
+            table,
+            fh,
+            compression="zstd",
+            row_group_size=ROW_GROUP_ROWS,
+            write_statistics=True,
+            use_dictionary=[n for n in table.column_names if n not in NO_DICTIONARY] or False,
+        )
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, dest)
@@ -77,18 +87,62 @@ def _write_json_atomic(obj: object, dest: Path) -> None:
     os.replace(tmp, dest)
 
 
+def _user_ts_key(keys: pl.DataFrame, ts_col: str) -> pl.Series | None:
+    """One Int64 that sorts like (user, ts) within a day: user's rank << 37 | microseconds into the day.
+
+    Sorting one integer is several times cheaper than a two-column sort that compares user strings
+    (users repeat: a batch holds a few thousand at most). None when it cannot apply (null timestamps).
+    """
+    ts = keys[ts_col]
+    if ts.null_count() or ts.dtype != pl.Datetime("us", "UTC"):
+        return None
+    users = keys["user"]
+    distinct = users.drop_nulls().unique().sort()  # byte order, as a string sort; nulls rank last
+    if distinct.len() >= 1 << 26:
+        return None
+    rank = users.replace_strict(
+        distinct,
+        pl.int_range(distinct.len(), dtype=pl.Int64, eager=True),
+        default=distinct.len(),
+        return_dtype=pl.Int64,
+    )
+    micros = ts.dt.epoch("us") - keys["_date"].cast(pl.Int64) * _DAY_US  # in [0, 2**37)
+    return (rank * (1 << 37) + micros).alias("_key")
+
+
+def _stable_order(values: pl.Series) -> pl.Series:
+    return values.to_frame().select(pl.arg_sort_by(values.name, maintain_order=True)).to_series()
+
+
 def _partitions(table: pa.Table, ts_col: str) -> list[tuple[str, date, pa.Table]]:
-    """Split a table by (school, UTC date of ts_col), each sorted by user then ts where present."""
+    """Split a table by (school, UTC date of ts_col), each sorted by user then ts where present.
+
+    Partitions come in order of first appearance; rows keep their input order among equal keys. Only
+    the key columns go to polars; the table itself is reordered once by an Arrow take and then sliced.
+    """
     if table.num_rows == 0:
         return []
-    df = pl.from_arrow(table)
-    assert isinstance(df, pl.DataFrame)
-    df = df.with_columns(pl.col(ts_col).dt.date().alias("_date"))
-    sort_cols = ["user", ts_col] if "user" in df.columns else [ts_col, "origin"]
+    by_user = "user" in table.column_names
+    sort_cols = ["user", ts_col] if by_user else [ts_col, "origin"]
+    keys = pl.from_arrow(table.select(list(dict.fromkeys(["school", ts_col, *sort_cols]))))
+    assert isinstance(keys, pl.DataFrame)
+    keys = keys.with_columns(pl.col(ts_col).dt.date().alias("_date")).with_row_index("_i")
+    keys = keys.with_columns(pl.col("_i").min().over(["school", "_date"]).alias("_g"))
+    runs = keys.group_by("_g", maintain_order=True).agg(pl.col("school").first(), pl.col("_date").first(), pl.len())
+    key = _user_ts_key(keys, ts_col) if by_user else None
+    if key is None:
+        order = keys.select(pl.arg_sort_by(["_g", *sort_cols], nulls_last=True, maintain_order=True)).to_series()
+    else:
+        # Two stable one-column sorts (key, then partition) order rows like one (partition, key) sort.
+        order = _stable_order(key)
+        if runs.height > 1:
+            order = order.gather(_stable_order(keys["_g"].gather(order)))
+    ordered = table.take(order.to_arrow())
     out = []
-    for (school, day), part in df.partition_by(["school", "_date"], as_dict=True, maintain_order=True).items():
-        part = part.drop("_date").sort(sort_cols, nulls_last=True, maintain_order=True)
-        out.append((str(school), day, part.to_arrow().cast(table.schema)))
+    offset = 0
+    for school, day, n in runs.sort("_g").select("school", "_date", "len").iter_rows():
+        out.append((str(school), day, ordered.slice(offset, n)))
+        offset += n
     return out
 
 
