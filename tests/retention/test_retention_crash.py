@@ -35,9 +35,17 @@ RUNNER = """
 import sys
 from datetime import datetime
 from pathlib import Path
+import time
+import retention.job as job_module
 from cases.store import CaseStore
 from retention.job import RetentionJob
 from retention.policy import RetentionConfig
+# Slow each durable step a little so the kills land mid-purge however fast the machine is (test-only).
+_fsync_dir = job_module.fsync_dir
+def _slow_fsync_dir(path):
+    time.sleep(0.02)
+    _fsync_dir(path)
+job_module.fsync_dir = _slow_fsync_dir
 store = CaseStore.from_url(sys.argv[2])
 store.migrate()
 job = RetentionJob(data_dir=Path(sys.argv[1]), store=store, now=datetime.fromisoformat(sys.argv[3]),
