@@ -32,7 +32,9 @@ class FilterTestConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
+    # Off until a school says where its filter is: a scheduled run probes through `proxy` (or the plan's own
+    # proxies), and must never go looking for test pages directly from the Vigil host.
+    enabled: bool = False
     schedule: str = Field("0 6 * * 1", description="cron: minute hour day month weekday (default Monday 06:00)")
     timezone: str | None = Field(None, description="zone of the schedule (default: the global timezone)")
     plan: str = Field("default", description="plan file, or `default` for the shipped plan")
@@ -81,11 +83,20 @@ def last_scheduled_run(store: CaseStore, school: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+def _plan_names_proxies(plan_name: str) -> bool:
+    """Whether every site of the plan names its own proxy (so no global proxy is needed)."""
+    plan = load_plan(plan_name)
+    return bool(plan.sites) and all(site.proxy for site in plan.sites)
+
+
 def run_due(settings: Settings, now: datetime | None = None, *, store: CaseStore | None = None) -> RunReport | None:
     """Run the configured plan if a scheduled instant has passed since the last scheduled run; else None."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     cfg = config_of(settings)
     if not cfg.enabled:
+        return None
+    if cfg.proxy is None and not _plan_names_proxies(cfg.plan):
+        log.warning("scheduled filter tests are enabled but no proxy is configured; skipping")
         return None
     due = last_due(cfg, settings, now)
     if due is None:

@@ -154,7 +154,13 @@ def test_schedule_runs_once_per_due_instant(filter_rig: FilterRig, tmp_path: Pat
     settings = Settings(
         data_dir=Path(str(store.engine.url.database)).parent,
         timezone="UTC",
-        filtertests={"schedule": "0 6 * * 1", "plan": str(plan), "proxy": filter_rig.e2g_proxy, "school": "rig"},
+        filtertests={
+            "enabled": True,
+            "schedule": "0 6 * * 1",
+            "plan": str(plan),
+            "proxy": filter_rig.e2g_proxy,
+            "school": "rig",
+        },
     )
     now = datetime.now(UTC)
     first = run_due(settings, now, store=store)  # no scheduled run yet: the latest slot is due
@@ -163,3 +169,12 @@ def test_schedule_runs_once_per_due_instant(filter_rig: FilterRig, tmp_path: Pat
     assert run_due(settings, now + timedelta(days=8), store=store) is not None  # a week later: due again
     runs = records.list_runs(store, ["rig"])
     assert len(runs) == 2 and {(r["actor"], r["trigger"]) for r in runs} == {("scheduled", "schedule")}
+
+
+def test_schedule_is_off_until_a_filter_proxy_is_configured(tmp_path: Path, store: CaseStore) -> None:
+    """The shipped default never probes test pages directly from the Vigil host."""
+    base = Path(str(store.engine.url.database)).parent
+    assert run_due(Settings(data_dir=base), datetime.now(UTC), store=store) is None  # off by default
+    enabled_without_proxy = Settings(data_dir=base, filtertests={"enabled": True})
+    assert run_due(enabled_without_proxy, datetime.now(UTC), store=store) is None
+    assert records.list_runs(store, ["default"]) == []
