@@ -21,7 +21,7 @@ import polars as pl
 
 from vigil.errors import InputError
 
-DEFAULT_BATCH_BYTES = 32 << 20
+DEFAULT_BATCH_BYTES = 16 << 20
 MAX_LINE_BYTES = 4 << 20
 """A line longer than this is cut into pieces of this size (each piece is then rejected by its parser)."""
 
