@@ -39,6 +39,7 @@ _KINDS: tuple[tuple[str, str], ...] = (
     ("sophos_utm", r"^\d{4}:\d\d:\d\d-\d\d:\d\d:\d\d "),
     ("bare", r"^<\d{1,3}>"),
 )
+_ANY_KIND = "|".join(f"(?:{prefix})" for _, prefix in _KINDS)
 _EMPTY_FRAME: dict[str, pl.DataType] = {
     "body": pl.String(),
     "syslog_ts": pl.Datetime("us", "UTC"),
@@ -82,22 +83,28 @@ def _frame_kind(rows: pl.DataFrame, kind: str, *, tz: str, now: datetime) -> pl.
     )
 
 
+def _unframed(batch: pl.DataFrame) -> pl.DataFrame:
+    return batch.with_columns(
+        pl.col("raw").alias("body"),
+        *[pl.lit(None, dtype=t).alias(c) for c, t in _EMPTY_FRAME.items() if c != "body"],
+    )
+
+
 def frame(batch: pl.DataFrame, *, tz: str, now: datetime) -> pl.DataFrame:
     """Add FRAME_COLUMNS to a batch that has a `raw` column; unframed lines pass through as their body.
 
     Each envelope regex runs only over the rows whose cheap prefix test says they may carry it, so a
     plain Squid file pays one prefix scan and a syslog feed pays one extraction.
     """
+    if not batch["raw"].str.contains(_ANY_KIND).any():  # one scan for the common unframed file
+        return _unframed(batch)
     kind = pl.lit(None, dtype=pl.String)
     for name, prefix in reversed(_KINDS):
         kind = pl.when(pl.col("raw").str.contains(prefix)).then(pl.lit(name)).otherwise(kind)
     tagged = batch.select(pl.col("raw")).with_row_index("_i").with_columns(kind.alias("_kind"))
     present = [k for k in tagged["_kind"].unique().to_list() if k is not None]
     if not present:
-        return batch.with_columns(
-            pl.col("raw").alias("body"),
-            *[pl.lit(None, dtype=t).alias(c) for c, t in _EMPTY_FRAME.items() if c != "body"],
-        )
+        return _unframed(batch)
     parts = [_frame_kind(tagged.filter(pl.col("_kind") == k), k, tz=tz, now=now) for k in present]
     plain = tagged.filter(pl.col("_kind").is_null()).select(
         pl.col("_i"),
