@@ -15,13 +15,23 @@ _HEAD = r"^(?:[A-Za-z][A-Za-z0-9+.\-]*://)?[^/?#\s]*"
 """Scheme and authority: everything `_URL` decides host and port from (it never looks past /?# or space)."""
 
 
+def _clean_authority(parts: pl.DataFrame) -> pl.DataFrame:
+    """Lower-case scheme; host lower-case without brackets or trailing dot (empty -> null); port as Int32."""
+    host = pl.col("host").str.to_lowercase().str.strip_chars("[]").str.strip_suffix(".")
+    return parts.with_columns(
+        pl.col("scheme").str.to_lowercase(),
+        pl.when(host == "").then(None).otherwise(host).alias("host"),
+        pl.col("port").cast(pl.Int32, strict=False),
+    )
+
+
 def _split_rows(frame: pl.DataFrame, column: str) -> pl.DataFrame:
-    """`_URL` on every row: raw groups scheme, host, port, path, query."""
-    return frame.select(pl.col(column).str.extract_groups(_URL).alias("_p")).unnest("_p")
+    """`_URL` on every row: scheme, host, port cleaned; path and query as matched."""
+    return _clean_authority(frame.select(pl.col(column).str.extract_groups(_URL).alias("_p")).unnest("_p"))
 
 
 def _split_by_head(frame: pl.DataFrame, column: str) -> pl.DataFrame | None:
-    """As `_split_rows`, but the capturing regex runs once per distinct scheme+authority prefix.
+    """As `_split_rows`, but the capturing regex (and the cleaning) runs once per distinct scheme+authority.
 
     The prefix (`_HEAD`) holds everything the scheme, user-info, host and port groups can match, and it
     repeats heavily (one per site); the rest of the URL is path and query, cut with literal splits. Returns
@@ -34,26 +44,25 @@ def _split_by_head(frame: pl.DataFrame, column: str) -> pl.DataFrame | None:
         return None
     tail = pl.col("_u").str.strip_prefix(pl.col("_h")).str.splitn("#", 2).struct.field("field_0").str.splitn("?", 2)
     parts = parts.select(pl.col("_h"), tail.struct.rename_fields(["_tp", "query"]).alias("_t")).unnest("_t")
-    by_head = heads.with_columns(pl.col("_h").str.extract_groups(_URL).alias("_p")).unnest("_p").drop("query")
-    joined = parts.join(by_head, on="_h", how="left", maintain_order="left")
+    by_head = _clean_authority(heads.with_columns(pl.col("_h").str.extract_groups(_URL).alias("_p")).unnest("_p"))
+    joined = parts.join(by_head.drop("query"), on="_h", how="left", maintain_order="left")
     return joined.select("scheme", "host", "port", (pl.col("path") + pl.col("_tp")).alias("path"), "query")
 
 
 def split_url_columns(frame: pl.DataFrame, column: str = "url") -> pl.DataFrame:
     """Columns scheme, host (lower-case, no brackets or trailing dot), port, path, query of a URL column.
 
-    Row-aligned with `frame`. Groups are then post-processed as plain columns.
+    Row-aligned with `frame`; an empty host or path is null.
     """
     parts = _split_by_head(frame, column) if frame.height else None
     if parts is None:
         parts = _split_rows(frame, column)
-    host = pl.col("host").str.to_lowercase().str.strip_chars("[]").str.strip_suffix(".")
     return parts.select(
-        pl.col("scheme").str.to_lowercase(),
-        pl.when(host == "").then(None).otherwise(host).alias("host"),
-        pl.col("port").cast(pl.Int32, strict=False),
+        "scheme",
+        "host",
+        "port",
         pl.when(pl.col("path") == "").then(None).otherwise(pl.col("path")).alias("path"),
-        pl.col("query"),
+        "query",
     )
 
 

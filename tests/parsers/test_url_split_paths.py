@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parsers.urls import _split_by_head, _split_rows, split_url_columns
+from parsers.urls import _split_by_head, _split_rows, split_url, split_url_columns
 
 # Characters that steer the URL grammar (scheme, user-info, brackets, port, path, query, fragment, spaces).
 PIECES = st.sampled_from(
@@ -23,6 +23,13 @@ def test_head_split_matches_row_split(urls: list[str | None]) -> None:
     by_head = _split_by_head(frame, "url")
     assert by_head is not None
     assert by_head.equals(_split_rows(frame, "url").select(by_head.columns))
+    assert split_url_columns(frame).to_dicts() == [
+        {"scheme": s, "host": h, "port": p, "path": pa, "query": q}
+        for s, h, p, pa, q in (
+            (r["scheme"], r["host"], r["port"], r["path"], r["query"])
+            for r in frame.select(split_url(pl.col("url")).alias("u")).unnest("u").to_dicts()
+        )
+    ]
 
 
 def test_mostly_distinct_urls_take_the_row_path_with_the_same_result() -> None:
