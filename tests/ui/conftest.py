@@ -15,11 +15,11 @@ import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "api"))
+sys.path.insert(0, str(Path(__file__).parent))
 
+from ui_testkit import ARTIFACTS, CHROMIUM, browser  # noqa: E402, F401 - the browser fixture is registered here
 from workspace_testkit import World, seed  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "ui"
 VIGIL = Path(sys.executable).with_name("vigil")
 
 

@@ -3,51 +3,19 @@ gets the 403 page. Screenshots go to test-artifacts/ui/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from workspace_testkit import PASSWORD, World
+from playwright.sync_api import Browser, expect
+from ui_testkit import ARTIFACTS, login
+from workspace_testkit import World
 
 pytestmark = pytest.mark.realparts
-
-ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "ui"
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-def _login(browser: Browser, base: str, user: str) -> Page:
-    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
-    page = ctx.new_page()
-    page.on("dialog", lambda d: d.accept())
-    page.goto(base + "/")
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    return page
 
 
 def test_dsl_escalates_head_sees_it_network_manager_cannot(browser: Browser, served: tuple[str, World]) -> None:
     base, world = served
     top = world.alerts["north"]["top"]
 
-    page = _login(browser, base, "dsl-north")
+    page = login(browser, base, "dsl-north")
     expect(page).to_have_url(f"{base}/alerts")
     expect(page.locator("table.queue tbody tr").first).to_contain_text("Suicide or self-harm")
     page.screenshot(path=str(ARTIFACTS / "1-dsl-queue.png"), full_page=True)
@@ -68,7 +36,7 @@ def test_dsl_escalates_head_sees_it_network_manager_cannot(browser: Browser, ser
     page.screenshot(path=str(ARTIFACTS / "3-dsl-escalated.png"), full_page=True)
     page.context.close()
 
-    head = _login(browser, base, "head-teacher-north")
+    head = login(browser, base, "head-teacher-north")
     expect(head).to_have_url(f"{base}/head")
     row = head.locator(f"a[href='/alerts/{top}']")
     expect(row).to_be_visible()
@@ -79,7 +47,7 @@ def test_dsl_escalates_head_sees_it_network_manager_cannot(browser: Browser, ser
     head.screenshot(path=str(ARTIFACTS / "5-head-alert.png"), full_page=True)
     head.context.close()
 
-    nm = _login(browser, base, "network-manager-north")
+    nm = login(browser, base, "network-manager-north")
     expect(nm).to_have_url(f"{base}/network")
     nm.screenshot(path=str(ARTIFACTS / "6-network-health.png"), full_page=True)
     nm.get_by_role("link", name="Reports").click()

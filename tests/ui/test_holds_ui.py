@@ -4,49 +4,20 @@ page; the network manager has no Legal holds link and gets the 403 page. Screens
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from workspace_testkit import PASSWORD, World
+from playwright.sync_api import Browser, expect
+from ui_testkit import ARTIFACTS, login
+from workspace_testkit import World
 
 pytestmark = pytest.mark.realparts
-
-ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "ui"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
-        yield b
-        b.close()
-
-
-def _login(browser: Browser, base: str, user: str) -> Page:
-    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-GB")
-    page = ctx.new_page()
-    page.goto(base + "/")
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    return page
 
 
 def test_dsl_places_a_hold_from_an_alert_and_sees_it_listed(browser: Browser, served: tuple[str, World]) -> None:
     base, world = served
     alert_id = world.alerts["north"]["low"]
 
-    page = _login(browser, base, "dsl-north")
+    page = login(browser, base, "dsl-north")
     expect(page).to_have_url(f"{base}/alerts")
     page.goto(f"{base}/alerts/{alert_id}")
     form = page.locator("#hold-alert-form")
@@ -76,7 +47,7 @@ def test_dsl_places_a_hold_from_an_alert_and_sees_it_listed(browser: Browser, se
     page.screenshot(path=str(ARTIFACTS / "holds-2-dsl-retention.png"), full_page=True)
     page.context.close()
 
-    nm = _login(browser, base, "network-manager-north")
+    nm = login(browser, base, "network-manager-north")
     expect(nm).to_have_url(f"{base}/network")
     expect(nm.locator("nav[aria-label='Main']")).not_to_contain_text("Legal holds")
     nm.goto(f"{base}/holds")
