@@ -48,17 +48,32 @@ _EMPTY_FRAME: dict[str, pl.DataType] = {
 }
 
 
-def _frame_kind(rows: pl.DataFrame, kind: str, *, tz: str, now: datetime) -> pl.DataFrame:
-    """Frame columns for rows of one envelope kind (rows that do not fully match pass through unframed)."""
-    pattern = {
+_MSG = "(?P<msg>(?s:.*))$"
+_HEADERS = {
+    kind: pattern.removesuffix(_MSG)
+    for kind, pattern in {
         "rfc5424": _RFC5424,
         "rfc3164": _RFC3164,
         "rsyslog": _RSYSLOG_FILE,
         "sophos_utm": _SOPHOS_UTM,
         "bare": _BARE_PRI,
-    }[kind]
-    g = rows.select(pl.col("_i"), pl.col("raw"), pl.col("raw").str.extract_groups(pattern).alias("g")).unnest("g")
-    cols = g.columns
+    }.items()
+}
+"""Each envelope's pattern up to its message: the message group always matches the rest of the line."""
+
+
+def _frame_kind(rows: pl.DataFrame, kind: str, *, tz: str, now: datetime) -> pl.DataFrame:
+    """Frame columns for rows of one envelope kind (rows that do not fully match pass through unframed).
+
+    Only the header is matched (a capturing regex over whole lines is slow); groups and timestamps are
+    then read once per distinct header (headers repeat: one per second and sender), and the message is
+    the line without its header.
+    """
+    header = _HEADERS[kind]
+    g = rows.select(pl.col("_i"), pl.col("raw"), pl.col("raw").str.extract(header, 0).alias("_h"))
+    heads = g.select(pl.col("_h").unique()).drop_nulls()
+    parts = heads.with_columns(pl.col("_h").str.extract_groups(header).alias("g")).unnest("g")
+    cols = parts.columns
     ts: pl.Expr
     if kind == "rfc5424":
         ts = iso_to_utc(_nil(pl.col("ts")), tz)
@@ -70,16 +85,22 @@ def _frame_kind(rows: pl.DataFrame, kind: str, *, tz: str, now: datetime) -> pl.
         ts = local_to_utc(pl.col("ts").str.to_datetime("%Y:%m:%d-%H:%M:%S", strict=False), tz)
     else:
         ts = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
-    msg = pl.col("msg").str.strip_prefix("\ufeff") if kind == "rfc5424" else pl.col("msg")
-    matched = pl.col("msg").is_not_null()
     host = _nil(pl.col("host")) if "host" in cols else pl.lit(None, dtype=pl.String)
     app = _nil(pl.col("app")) if "app" in cols else pl.lit(None, dtype=pl.String)
+    per_head = parts.select(pl.col("_h"), ts.alias("syslog_ts"), host.alias("syslog_host"), app.alias("syslog_app"))
+    g = g.join(per_head, on="_h", how="left", maintain_order="left")  # unmatched rows (null _h) get nulls
+    msg = pl.col("raw").str.strip_prefix(pl.col("_h"))
+    if kind == "rfc5424":
+        msg = msg.str.strip_prefix("\ufeff")
     return g.select(
         pl.col("_i"),
-        pl.when(matched).then(msg).otherwise(pl.col("raw").str.replace(r"^<\d{1,3}>", "")).alias("body"),
-        pl.when(matched).then(ts).otherwise(None).alias("syslog_ts"),
-        pl.when(matched).then(host).otherwise(None).alias("syslog_host"),
-        pl.when(matched).then(app).otherwise(None).alias("syslog_app"),
+        pl.when(pl.col("_h").is_not_null())
+        .then(msg)
+        .otherwise(pl.col("raw").str.replace(r"^<\d{1,3}>", ""))
+        .alias("body"),
+        pl.col("syslog_ts").cast(pl.Datetime("us", "UTC")),
+        pl.col("syslog_host").cast(pl.String),
+        pl.col("syslog_app").cast(pl.String),
     )
 
 
