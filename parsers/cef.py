@@ -35,7 +35,7 @@ from typing import ClassVar
 import polars as pl
 
 from parsers.base import BaseParser, SourceMeta, detect_by_pattern
-from parsers.keyvalue import tab_pairs, tabify_spaced, unescape_cef, vendor_action
+from parsers.keyvalue import tab_pairs, tabify_spaced, unescape_where_needed, vendor_action
 from parsers.timeutil import iso_to_utc, local_to_utc, with_inferred_year
 from parsers.users import normalise_user
 
@@ -49,6 +49,28 @@ _KEYS = (
     *[f"cs{i}" for i in range(1, 7)],
     *[f"cs{i}Label" for i in range(1, 7)],
 )
+
+
+_HEADER_ONLY = _HEADER.removesuffix(r"(.*)$")
+_HEADER_NAMES = ["ver", "vendor", "product", "dver", "sig", "name", "sev"]
+
+
+def cef_header(body: pl.Series) -> pl.DataFrame:
+    """Columns ver, vendor, product, dver, sig, name, sev and ext (the extension) per line; null if not CEF.
+
+    Only the header is matched, once per distinct header (they repeat per event type), and the extension
+    is the rest of the line: a capturing regex over whole lines is several times slower. A batch with a
+    line break inside a line keeps the full-line regex, whose `.` stops at line breaks.
+    """
+    if body.str.contains("\n", literal=True).any():
+        h = body.to_frame("b").select(pl.col("b").str.extract_groups(_HEADER).alias("h")).unnest("h")
+        return h.rename(dict(zip(h.columns, [*_HEADER_NAMES, "ext"], strict=True)))
+    rows = body.to_frame("b").select(pl.col("b"), pl.col("b").str.extract(_HEADER_ONLY, 0).alias("_h"))
+    heads = rows.select(pl.col("_h").unique()).drop_nulls()
+    groups = heads.with_columns(pl.col("_h").str.extract_groups(_HEADER_ONLY).alias("g")).unnest("g")
+    groups = groups.rename(dict(zip(groups.columns[1:], _HEADER_NAMES, strict=True)))
+    rows = rows.join(groups, on="_h", how="left", maintain_order="left")
+    return rows.select(*_HEADER_NAMES, pl.col("b").str.strip_prefix(pl.col("_h")).alias("ext"))
 
 
 def cef_time(text: pl.Expr, tz: str, now: datetime) -> pl.Expr:
@@ -117,13 +139,12 @@ class CefParser(BaseParser):
 
     def parse_frame(self, batch: pl.DataFrame, meta: SourceMeta) -> pl.DataFrame:
         """Header regex once; the extension is TAB-normalised, then one extraction per wanted key."""
-        h = batch.select(pl.col("body").str.extract_groups(_HEADER).alias("h")).unnest("h")
-        names = ["ver", "vendor", "product", "dver", "sig", "name", "sev", "ext"]
-        h = h.rename(dict(zip(h.columns, names, strict=True)))
+        h = cef_header(batch["body"])
         values = tab_pairs(h.select(tabify_spaced(pl.col("ext"))).to_series(), _KEYS)
         h = pl.concat([h, values.rename({x: f"_k_{x}" for x in _KEYS})], how="horizontal")
+        keys = [f"_k_{k}" for k in _KEYS]
         h = h.with_columns(
-            [unescape_cef(pl.col(f"_k_{k}")).str.strip_chars().alias(f"_k_{k}") for k in _KEYS]
+            [e.str.strip_chars() for e in unescape_where_needed(h, keys)]
             + [pl.col(x).str.replace_all(r"\\([|\\])", "$1") for x in ("vendor", "name")]
         )
 

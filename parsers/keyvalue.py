@@ -70,6 +70,16 @@ def unescape_cef(value: pl.Expr) -> pl.Expr:
     )
 
 
+def unescape_where_needed(frame: pl.DataFrame, columns: Sequence[str]) -> list[pl.Expr]:
+    """`unescape_cef(col)` for each column that holds a backslash or NUL somewhere in the batch, else `col`.
+
+    Both give the same values (every replacement needs one of those characters); most batches have none,
+    which saves six passes per column.
+    """
+    needs = frame.select([pl.col(c).str.contains(r"[\\\x00]").any() for c in columns]).row(0)
+    return [unescape_cef(pl.col(c)) if need else pl.col(c) for c, need in zip(columns, needs, strict=True)]
+
+
 # Vendor action words seen across firewalls, proxies and cloud filters, lower-cased.
 ACTION_WORDS: dict[str, str] = {
     **dict.fromkeys(

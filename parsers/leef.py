@@ -31,7 +31,7 @@ import polars as pl
 
 from parsers.base import BaseParser, SourceMeta, detect_by_pattern
 from parsers.cef import cef_time, web_url
-from parsers.keyvalue import KEY, tab_pairs, tabify_spaced, unescape_cef, vendor_action
+from parsers.keyvalue import KEY, tab_pairs, tabify_spaced, unescape_where_needed, vendor_action
 from parsers.timeutil import local_to_utc
 from parsers.users import normalise_user
 
@@ -143,7 +143,7 @@ class LeefParser(BaseParser):
             norm = pl.when(pl.col("_d") == d).then(fixed).otherwise(norm)
         values = tab_pairs(h.select(norm).to_series(), _KEYS)
         h = pl.concat([h, values.rename({x: f"_k_{x}" for x in _KEYS})], how="horizontal")
-        h = h.with_columns([unescape_cef(pl.col(f"_k_{k}")).str.strip_chars().alias(f"_k_{k}") for k in _KEYS])
+        h = h.with_columns([e.str.strip_chars() for e in unescape_where_needed(h, [f"_k_{k}" for k in _KEYS])])
 
         def k(*keys: str) -> pl.Expr:
             vals = [pl.when(pl.col(f"_k_{x}") == "").then(None).otherwise(pl.col(f"_k_{x}")) for x in keys]
