@@ -53,6 +53,40 @@ _JAVA = [
 ]
 
 
+_HEADER_ONLY = _HEADER.removesuffix(r"(.*)$")
+_V2_PREFIX = _V2_DELIM.removesuffix(r"(.*)$")
+_HEADER_NAMES = ["ver", "vendor", "product", "pver", "eid"]
+
+
+def leef_header(body: pl.Series) -> pl.DataFrame:
+    """Columns ver, vendor, product, pver, eid, rest, and `_v2d`/`_v2x` (LEEF 2.0 delimiter spec and the rest).
+
+    Exactly the two full-line regexes, but only their heads are matched (capturing `(.*)$` over whole lines
+    is slow): header groups once per distinct header, the rest by stripping the matched head. A batch with
+    a line break inside a line keeps the full-line regexes, whose `.` stops at line breaks.
+    """
+    frame = body.to_frame("b")
+    if body.str.contains("\n", literal=True).any():
+        h = frame.select(pl.col("b").str.extract_groups(_HEADER).alias("h")).unnest("h")
+        h = h.rename(dict(zip(h.columns, [*_HEADER_NAMES, "rest"], strict=True)))
+        v2 = h.select(pl.col("rest").str.extract_groups(_V2_DELIM).alias("d")).unnest("d")
+        return pl.concat([h, v2.rename(dict(zip(v2.columns, ["_v2d", "_v2x"], strict=True)))], how="horizontal")
+    rows = frame.select(pl.col("b"), pl.col("b").str.extract(_HEADER_ONLY, 0).alias("_h"))
+    heads = rows.select(pl.col("_h").unique()).drop_nulls()
+    groups = heads.with_columns(pl.col("_h").str.extract_groups(_HEADER_ONLY).alias("g")).unnest("g")
+    groups = groups.rename(dict(zip(groups.columns[1:], _HEADER_NAMES, strict=True)))
+    rows = rows.join(groups, on="_h", how="left", maintain_order="left")
+    rows = rows.with_columns(pl.col("b").str.strip_prefix(pl.col("_h")).alias("rest"))
+    rows = rows.with_columns(pl.col("rest").str.extract(_V2_PREFIX, 0).alias("_p"))
+    spec = pl.when(pl.col("_p") == "|").then(None).otherwise(pl.col("_p").str.strip_suffix("|"))
+    return rows.select(
+        *_HEADER_NAMES,
+        "rest",
+        spec.alias("_v2d"),
+        pl.col("rest").str.strip_prefix(pl.col("_p")).alias("_v2x"),
+    )
+
+
 def java_to_strftime(pattern: str) -> tuple[str, bool]:
     """A Java date pattern as chrono strftime, and whether it ends in a zone name (`z`) to strip."""
     p = pattern.strip()
@@ -106,10 +140,7 @@ class LeefParser(BaseParser):
 
     def parse_frame(self, batch: pl.DataFrame, meta: SourceMeta) -> pl.DataFrame:
         """Header and delimiter per line, attributes normalised to TABs, then one extraction per key."""
-        h = batch.select(pl.col("body").str.extract_groups(_HEADER).alias("h")).unnest("h")
-        h = h.rename(dict(zip(h.columns, ["ver", "vendor", "product", "pver", "eid", "rest"], strict=True)))
-        v2 = h.select(pl.col("rest").str.extract_groups(_V2_DELIM).alias("d")).unnest("d")
-        h = pl.concat([h, v2.rename(dict(zip(v2.columns, ["_v2d", "_v2x"], strict=True)))], how="horizontal")
+        h = leef_header(batch["body"])
         is_v2 = pl.col("ver").str.starts_with("2") & pl.col("_v2x").is_not_null()
         h = h.with_columns(
             pl.when(is_v2).then(pl.col("_v2x")).otherwise(pl.col("rest")).alias("ext"),
