@@ -13,17 +13,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
 
 from detectors.errors import ModelError
 from detectors.normalise import match_view
 from detectors.trainingdata import QUERIES_CSV, Row, read_csv
+
+if TYPE_CHECKING:  # sklearn takes ~0.5 s to import: only fitting needs it (loading imports it itself)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion
 
 MODEL_PATH = Path(__file__).parent / "models" / "keyword_risk.joblib"
 MODEL_VERSION = 1
@@ -31,6 +32,9 @@ SEED = 20261124
 
 
 def _features() -> FeatureUnion:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
     return FeatureUnion(
         [
             (
@@ -82,6 +86,8 @@ class RiskModel:
 
 def fit(rows: Sequence[Row]) -> RiskModel:
     """Fit both heads on the given rows (callers pass the train split only)."""
+    from sklearn.linear_model import LogisticRegression
+
     texts = [match_view(r.text) for r in rows]
     features = _features()
     x = features.fit_transform(texts)
