@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Form, Request
+from fastapi import APIRouter, Body, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -41,7 +41,7 @@ class ActionIn(BaseModel):
     """The resulting action for a run's failures (one result, or every failure still without one)."""
 
     note: str = Field(min_length=3, max_length=4000)
-    result_id: int | None = None
+    result_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 def _schools(principal: Principal, permission: str, school: str | None) -> list[str]:
@@ -66,11 +66,15 @@ def _with_categories(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @router.get("", dependencies=[require("filtertests.view")])
 def list_filtertests(
-    principal: CurrentPrincipal, store: StoreDep, school: str | None = None, limit: int = 50, offset: int = 0
+    principal: CurrentPrincipal,
+    store: StoreDep,
+    school: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """Recorded runs, newest first: when, who, plan, pass/fail per category, failures awaiting an action."""
     schools = _schools(principal, "filtertests.view", school)
-    return _with_categories(records.list_runs(store, schools, limit=min(max(limit, 1), 500), offset=max(offset, 0)))
+    return _with_categories(records.list_runs(store, schools, limit=limit, offset=offset))
 
 
 @router.get("/trend", dependencies=[require("filtertests.view")])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -122,7 +122,11 @@ def add_review_action(
 
 @router.post("/reviews/{school}/{year}/actions/{action_id}/done", dependencies=[require("governance.review")])
 def complete_review_action(
-    school: str, year: str, action_id: int, principal: CurrentPrincipal, store: StoreDep
+    school: str,
+    year: str,
+    action_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    principal: CurrentPrincipal,
+    store: StoreDep,
 ) -> dict[str, Any]:
     """Mark an action done."""
     need(principal, "governance.review", school)

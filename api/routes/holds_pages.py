@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote_plus
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
@@ -100,7 +100,7 @@ async def holds_page(
 
 @router.get("/holds/{hold_id}", dependencies=[require("retention.manage")], response_model=None)
 async def hold_page(
-    hold_id: int,
+    hold_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     request: Request,
     principal: CurrentPrincipal,
     store: StoreDep,
