@@ -30,7 +30,7 @@ def source_health(settings: Settings, cfg: ApiConfig, warehouse: Any, schools: l
     out: list[dict[str, Any]] = []
     for school in schools:
         seen: set[str] = set()
-        for row in _health_rows(warehouse, school, since, now + timedelta(minutes=1)):
+        for row in warehouse.source_health(school, since=since, until=now + timedelta(minutes=1)):
             last = row["last_ts"]
             if isinstance(last, datetime) and last.tzinfo is None:
                 last = last.replace(tzinfo=UTC)
@@ -63,12 +63,6 @@ def source_health(settings: Settings, cfg: ApiConfig, warehouse: Any, schools: l
                     }
                 )
     return out + feed_health(settings, schools)
-
-
-def _health_rows(warehouse: Any, school: str, since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """Events and last event time per source/observer over the school's pruned partition files."""
-    rows: list[dict[str, Any]] = warehouse.source_health(school, since=since, until=until)
-    return rows
 
 
 def feed_health(settings: Settings, schools: list[str]) -> list[dict[str, Any]]:
